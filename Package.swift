@@ -1,0 +1,52 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// SWIFTLET_EMBEDDED=1 builds the portable core alone under Embedded Swift, the way the
+// WebAssembly build compiles it (scripts/build-wasm). Native shells are left out then.
+let embedded = Context.environment["SWIFTLET_EMBEDDED"] == "1"
+
+let coreSettings: [SwiftSetting] =
+    [.enableUpcomingFeature("ExistentialAny")]
+    + (embedded
+        ? [.enableExperimentalFeature("Embedded"), .unsafeFlags(["-wmo", "-Xcc", "-msimd128"])]
+        : [])
+
+let core: [Target] = [
+    .target(name: "SwiftletCore", swiftSettings: coreSettings),
+]
+
+let native: [Target] = [
+    .target(
+        name: "Swiftlet",
+        dependencies: ["SwiftletCore"],
+        swiftSettings: [.enableUpcomingFeature("ExistentialAny")]),
+    .executableTarget(
+        name: "SwiftletCLI",
+        dependencies: [
+            "Swiftlet",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+    .testTarget(
+        name: "SwiftletCoreTests",
+        dependencies: ["SwiftletCore"],
+        resources: [.copy("Fixtures")]),
+    .testTarget(
+        name: "SwiftletTests",
+        dependencies: ["Swiftlet"],
+        resources: [.copy("Fixtures")]),
+]
+
+let package = Package(
+    name: "Swiftlet",
+    products: embedded
+        ? [.library(name: "SwiftletCore", targets: ["SwiftletCore"])]
+        : [
+            .library(name: "SwiftletCore", targets: ["SwiftletCore"]),
+            .library(name: "Swiftlet", targets: ["Swiftlet"]),
+            .executable(name: "swiftlet", targets: ["SwiftletCLI"]),
+        ],
+    dependencies: embedded
+        ? []
+        : [.package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")],
+    targets: embedded ? core : core + native
+)

@@ -1,0 +1,9 @@
+import ArgumentParser
+
+@main
+struct SwiftletCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "swiftlet",
+        abstract: "Run small language models on your own machine.",
+        subcommands: [Inspect.self])
+}

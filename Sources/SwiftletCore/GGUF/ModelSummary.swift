@@ -1,0 +1,57 @@
+/// What a person asks of a model file before running it: what it is, how many parameters
+/// it has and how its bytes split across tensor types. Pure facts from the GGUF; the shells
+/// format them.
+public struct ModelSummary {
+    public struct TypeUsage {
+        public let type: TensorType
+        public var tensors: Int
+        public var parameters: Int
+        public var bytes: Int
+    }
+
+    public let architecture: String?
+    public let name: String?
+    public let contextLength: Int?
+    public let parameterCount: Int
+    public let tensorBytes: Int
+    /// One entry per tensor type present, most bytes first.
+    public let types: [TypeUsage]
+    /// `tokenizer.ggml.model`: "llama" (SentencePiece-style) or "gpt2" (byte-level BPE).
+    public let tokenizerModel: String?
+    public let tokenizerPre: String?
+    public let vocabularySize: Int?
+    public let hasChatTemplate: Bool
+
+    public init(_ file: GGUFFile) {
+        let metadata = file.metadata
+        func string(_ key: String) -> String? {
+            if case let .string(s)? = metadata[key] { s.string } else { nil }
+        }
+        architecture = string("general.architecture")
+        name = string("general.name")
+        contextLength = architecture.flatMap { metadata["\($0).context_length"]?.integer }.flatMap { Int(exactly: $0) }
+        tokenizerModel = string("tokenizer.ggml.model")
+        tokenizerPre = string("tokenizer.ggml.pre")
+        if case let .array(tokens)? = metadata["tokenizer.ggml.tokens"] {
+            vocabularySize = tokens.count
+        } else {
+            vocabularySize = nil
+        }
+        hasChatTemplate = metadata.contains("tokenizer.chat_template")
+
+        var usage: [TypeUsage] = []
+        for tensor in file.tensors {
+            if let i = usage.firstIndex(where: { $0.type == tensor.type }) {
+                usage[i].tensors += 1
+                usage[i].parameters += tensor.elementCount
+                usage[i].bytes += tensor.byteCount
+            } else {
+                usage.append(TypeUsage(type: tensor.type, tensors: 1, parameters: tensor.elementCount, bytes: tensor.byteCount))
+            }
+        }
+        usage.sort { $0.bytes > $1.bytes }
+        types = usage
+        parameterCount = usage.reduce(0) { $0 + $1.parameters }
+        tensorBytes = usage.reduce(0) { $0 + $1.bytes }
+    }
+}

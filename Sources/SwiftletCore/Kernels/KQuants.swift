@@ -1,0 +1,167 @@
+// The k-quant bit layouts (ggml's block_q2_K … block_q6_K). Each unpacks one 256-value
+// super-block into int8 quants and per-16 scales; SuperBlockFormat does the arithmetic.
+
+/// Q2_K: 2-bit quants, 4-bit scales and minimums per 16 values.
+///
+///     offset  0: scales (16 bytes): low nibble scale, high nibble minimum, sub-block s
+///     offset 16: qs (64 bytes): value 128h + 32j + l is bits 2j…2j+1 of qs[32h + l]
+///     offset 80: d (f16), offset 82: dmin (f16)
+public enum Q2_K: SuperBlockFormat {
+    public typealias Activation = Q8_K
+    public static let tensorType = TensorType.q2_K
+    public static let blockBytes = 84
+
+    static func unpack(_ block: UnsafeRawPointer, into quants: UnsafeMutablePointer<Int8>) -> SuperBlockScales {
+        for h in 0..<2 {
+            let bits = block.loadUnaligned(fromByteOffset: 16 + 32 * h, as: SIMD32<UInt8>.self)
+            for j in 0..<4 {
+                quants.store(SIMD32<Int8>(truncatingIfNeeded: (bits &>> UInt8(2 * j)) & 3), at: 128 * h + 32 * j)
+            }
+        }
+        let packed = SIMD16<Int32>(truncatingIfNeeded: block.loadUnaligned(as: SIMD16<UInt8>.self))
+        return SuperBlockScales(
+            d: block.loadHalf(at: 80), dmin: block.loadHalf(at: 82), scales: packed & 0xf, mins: packed &>> 4)
+    }
+}
+
+/// Q3_K: 3-bit quants (2 low bits + 1 high bit, stored inverted), 6-bit scales centred on 32.
+///
+///     offset   0: hmask (32 bytes): value 128h + 32j + l has its high bit in bit 4h + j of
+///                 hmask[l]; a clear bit means subtract 4
+///     offset  32: qs (64 bytes, low 2 bits laid out as in Q2_K)
+///     offset  96: scales (12 bytes): 16 6-bit values, low 4 bits in bytes 0–7, high 2 in 8–11
+///     offset 108: d (f16)
+public enum Q3_K: SuperBlockFormat {
+    public typealias Activation = Q8_K
+    public static let tensorType = TensorType.q3_K
+    public static let blockBytes = 110
+
+    static func unpack(_ block: UnsafeRawPointer, into quants: UnsafeMutablePointer<Int8>) -> SuperBlockScales {
+        let highBits = block.loadUnaligned(as: SIMD32<UInt8>.self)
+        for h in 0..<2 {
+            let bits = block.loadUnaligned(fromByteOffset: 32 + 32 * h, as: SIMD32<UInt8>.self)
+            for j in 0..<4 {
+                let low = SIMD32<Int8>(truncatingIfNeeded: (bits &>> UInt8(2 * j)) & 3)
+                let cleared = (highBits & UInt8(1 << (4 * h + j))) .== 0
+                quants.store(low &- SIMD32<Int8>(repeating: 0).replacing(with: 4, where: cleared), at: 128 * h + 32 * j)
+            }
+        }
+        // Unscramble the 12 scale bytes as ggml does, four 32-bit words at a time.
+        let a0 = block.loadUnaligned(fromByteOffset: 96, as: UInt32.self)
+        let a1 = block.loadUnaligned(fromByteOffset: 100, as: UInt32.self)
+        let a2 = block.loadUnaligned(fromByteOffset: 104, as: UInt32.self)
+        let low: UInt32 = 0x0f0f_0f0f, high: UInt32 = 0x0303_0303
+        let words = SIMD4<UInt32>(
+            (a0 & low) | (((a2 >> 0) & high) << 4),
+            (a1 & low) | (((a2 >> 2) & high) << 4),
+            ((a0 >> 4) & low) | (((a2 >> 4) & high) << 4),
+            ((a1 >> 4) & low) | (((a2 >> 6) & high) << 4))
+        let scaleBytes = unsafeBitCast(words, to: SIMD16<UInt8>.self)
+        return SuperBlockScales(
+            d: block.loadHalf(at: 108), dmin: 0,
+            scales: SIMD16<Int32>(truncatingIfNeeded: scaleBytes) &- 32, mins: SIMD16())
+    }
+}
+
+/// The 8 6-bit scales and 8 6-bit minimums Q4_K and Q5_K pack into 12 bytes (ggml's
+/// get_scale_min_k4): entries 0–3 in the low 6 bits of bytes 0–3 (scales) and 4–7 (mins);
+/// entries 4–7 take their low 4 bits from bytes 8–11 and their high 2 from the top bits
+/// of bytes 0–7.
+private func unpackScalesAndMins(_ bytes: UnsafeRawPointer) -> (scales: SIMD8<Int32>, mins: SIMD8<Int32>) {
+    var scales = SIMD8<Int32>(), mins = SIMD8<Int32>()
+    for j in 0..<8 {
+        let b = { (i: Int) in Int32(bytes.load(fromByteOffset: i, as: UInt8.self)) }
+        if j < 4 {
+            scales[j] = b(j) & 63
+            mins[j] = b(j + 4) & 63
+        } else {
+            scales[j] = (b(j + 4) & 0xf) | ((b(j - 4) >> 6) << 4)
+            mins[j] = (b(j + 4) >> 4) | ((b(j) >> 6) << 4)
+        }
+    }
+    return (scales, mins)
+}
+
+/// Q4_K: 4-bit quants in sub-blocks of 32, 6-bit scales and minimums.
+///
+///     offset  0: d (f16), offset 2: dmin (f16)
+///     offset  4: scales and mins (12 bytes, see unpackScalesAndMins)
+///     offset 16: qs (128 bytes): value 64j + l is the low nibble of qs[32j + l],
+///                value 64j + 32 + l its high nibble
+public enum Q4_K: SuperBlockFormat {
+    public typealias Activation = Q8_K
+    public static let tensorType = TensorType.q4_K
+    public static let blockBytes = 144
+
+    static func unpack(_ block: UnsafeRawPointer, into quants: UnsafeMutablePointer<Int8>) -> SuperBlockScales {
+        for j in 0..<4 {
+            let bits = block.loadUnaligned(fromByteOffset: 16 + 32 * j, as: SIMD32<UInt8>.self)
+            quants.store(SIMD32<Int8>(truncatingIfNeeded: bits & 0xf), at: 64 * j)
+            quants.store(SIMD32<Int8>(truncatingIfNeeded: bits &>> 4), at: 64 * j + 32)
+        }
+        let (scales, mins) = unpackScalesAndMins(block + 4)
+        return SuperBlockScales(
+            d: block.loadHalf(at: 0), dmin: block.loadHalf(at: 2),
+            scales: SIMD16(repeatingPairs: scales), mins: SIMD16(repeatingPairs: mins))
+    }
+}
+
+/// Q5_K: Q4_K plus a fifth bit per value.
+///
+///     offset  0: d (f16), offset 2: dmin (f16)
+///     offset  4: scales and mins (12 bytes, as Q4_K)
+///     offset 16: qh (32 bytes): value 64j + l has its fifth bit in bit 2j of qh[l],
+///                value 64j + 32 + l in bit 2j + 1
+///     offset 48: qs (128 bytes, low 4 bits as Q4_K)
+public enum Q5_K: SuperBlockFormat {
+    public typealias Activation = Q8_K
+    public static let tensorType = TensorType.q5_K
+    public static let blockBytes = 176
+
+    static func unpack(_ block: UnsafeRawPointer, into quants: UnsafeMutablePointer<Int8>) -> SuperBlockScales {
+        let highBits = block.loadUnaligned(fromByteOffset: 16, as: SIMD32<UInt8>.self)
+        for j in 0..<4 {
+            let bits = block.loadUnaligned(fromByteOffset: 48 + 32 * j, as: SIMD32<UInt8>.self)
+            let fifthLow = ((highBits &>> UInt8(2 * j)) & 1) &<< 4
+            let fifthHigh = ((highBits &>> UInt8(2 * j + 1)) & 1) &<< 4
+            quants.store(SIMD32<Int8>(truncatingIfNeeded: (bits & 0xf) | fifthLow), at: 64 * j)
+            quants.store(SIMD32<Int8>(truncatingIfNeeded: (bits &>> 4) | fifthHigh), at: 64 * j + 32)
+        }
+        let (scales, mins) = unpackScalesAndMins(block + 4)
+        return SuperBlockScales(
+            d: block.loadHalf(at: 0), dmin: block.loadHalf(at: 2),
+            scales: SIMD16(repeatingPairs: scales), mins: SIMD16(repeatingPairs: mins))
+    }
+}
+
+/// Q6_K: 6-bit quants centred on 32, int8 scales per 16 values.
+///
+///     offset   0: ql (128 bytes): low 4 bits; in half h, value 128h + l uses the low nibble
+///                 of ql[64h + l], +32 the low nibble of ql[64h + 32 + l], +64 and +96 the
+///                 high nibbles of the same bytes
+///     offset 128: qh (64 bytes): the top 2 bits of those four values are bits 0–1, 2–3,
+///                 4–5, 6–7 of qh[32h + l]
+///     offset 192: scales (16 × int8)
+///     offset 208: d (f16)
+public enum Q6_K: SuperBlockFormat {
+    public typealias Activation = Q8_K
+    public static let tensorType = TensorType.q6_K
+    public static let blockBytes = 210
+
+    static func unpack(_ block: UnsafeRawPointer, into quants: UnsafeMutablePointer<Int8>) -> SuperBlockScales {
+        for h in 0..<2 {
+            let low0 = block.loadUnaligned(fromByteOffset: 64 * h, as: SIMD32<UInt8>.self)
+            let low1 = block.loadUnaligned(fromByteOffset: 64 * h + 32, as: SIMD32<UInt8>.self)
+            let high = block.loadUnaligned(fromByteOffset: 128 + 32 * h, as: SIMD32<UInt8>.self)
+            for quarter in 0..<4 {
+                let lowBytes = quarter % 2 == 0 ? low0 : low1
+                let bottom = quarter < 2 ? lowBytes & 0xf : lowBytes &>> 4
+                let top = ((high &>> UInt8(2 * quarter)) & 3) &<< 4
+                quants.store(SIMD32<Int8>(truncatingIfNeeded: bottom | top) &- 32, at: 128 * h + 32 * quarter)
+            }
+        }
+        let scales = block.loadUnaligned(fromByteOffset: 192, as: SIMD16<Int8>.self)
+        return SuperBlockScales(
+            d: block.loadHalf(at: 208), dmin: 0, scales: SIMD16<Int32>(truncatingIfNeeded: scales), mins: SIMD16())
+    }
+}

@@ -1,0 +1,57 @@
+/// Q4_0: 32 values as 4-bit integers centred on 8, one f16 scale.
+///
+///     offset 0: d  (f16)                       value[i] = d · (q[i] − 8)
+///     offset 2: qs (16 bytes): byte j holds q[j] in its low nibble, q[j + 16] in its high
+public enum Q4_0: WeightFormat {
+    public typealias Activation = Q8_0
+    public static let tensorType = TensorType.q4_0
+    public static let blockLength = 32
+    public static let blockBytes = 18
+
+    public static func dequantize(_ block: UnsafeRawPointer, into values: UnsafeMutablePointer<Float>) {
+        let d = block.loadHalf(at: 0)
+        let q = IntegerDot.nibbles(block + 2)
+        for i in 0..<32 { values[i] = Float(Int32(q[i]) - 8) * d }
+    }
+
+    public static func dot(_ weights: UnsafeRawPointer, _ activation: UnsafeRawPointer, blocks: Int) -> Float {
+        var sum: Float = 0
+        for b in 0..<blocks {
+            let w = weights + b * blockBytes, a = activation + b * Q8_0.blockBytes
+            let q = SIMD32<Int8>(truncatingIfNeeded: IntegerDot.nibbles(w + 2)) &- 8
+            let products = IntegerDot.dot(q, IntegerDot.int8x32(a + 2))
+            sum += w.loadHalf(at: 0) * a.loadHalf(at: 0) * Float(products)
+        }
+        return sum
+    }
+}
+
+/// Q4_1: 32 values as 4-bit integers with an f16 scale and an f16 offset.
+///
+///     offset 0: d  (f16)                       value[i] = d · q[i] + m
+///     offset 2: m  (f16)
+///     offset 4: qs (16 bytes, nibbles as in Q4_0)
+public enum Q4_1: WeightFormat {
+    public typealias Activation = Q8_1
+    public static let tensorType = TensorType.q4_1
+    public static let blockLength = 32
+    public static let blockBytes = 20
+
+    public static func dequantize(_ block: UnsafeRawPointer, into values: UnsafeMutablePointer<Float>) {
+        let d = block.loadHalf(at: 0), m = block.loadHalf(at: 2)
+        let q = IntegerDot.nibbles(block + 4)
+        for i in 0..<32 { values[i] = Float(q[i]) * d + m }
+    }
+
+    /// Σ (d·q + m)·(da·qa) = d·da·Σ q·qa + m·s, with s = da·Σqa from the Q8_1 block.
+    public static func dot(_ weights: UnsafeRawPointer, _ activation: UnsafeRawPointer, blocks: Int) -> Float {
+        var sum: Float = 0
+        for b in 0..<blocks {
+            let w = weights + b * blockBytes, a = activation + b * Q8_1.blockBytes
+            let q = SIMD32<Int8>(truncatingIfNeeded: IntegerDot.nibbles(w + 4))
+            let products = IntegerDot.dot(q, IntegerDot.int8x32(a + 4))
+            sum += w.loadHalf(at: 0) * a.loadHalf(at: 0) * Float(products) + w.loadHalf(at: 2) * a.loadHalf(at: 2)
+        }
+        return sum
+    }
+}

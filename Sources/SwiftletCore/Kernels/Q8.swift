@@ -1,0 +1,135 @@
+/// Q8_0: 32 values as int8 with one f16 scale. A weight format and the activation format
+/// of Q4_0, Q5_0 and Q8_0 weights.
+///
+///     offset 0: d  (f16)      value[i] = d · qs[i]
+///     offset 2: qs (32 × int8)
+public enum Q8_0: WeightFormat, ActivationFormat {
+    public typealias Activation = Q8_0
+    public static let tensorType = TensorType.q8_0
+    public static let blockLength = 32
+    public static let blockBytes = 34
+
+    public static func dequantize(_ block: UnsafeRawPointer, into values: UnsafeMutablePointer<Float>) {
+        let d = block.loadHalf(at: 0)
+        for i in 0..<32 {
+            values[i] = Float(block.load(fromByteOffset: 2 + i, as: Int8.self)) * d
+        }
+    }
+
+    /// ggml's quantize_row_q8_0_ref: scale so the largest magnitude maps to ±127, round half
+    /// away from zero. The f32 scale quantizes; its f16 rounding is what is stored.
+    public static func quantize(_ values: UnsafePointer<Float>, into block: UnsafeMutableRawPointer) {
+        let d = Q8Scale.absoluteMax(values, 32) / 127
+        let inverse: Float = d != 0 ? 1 / d : 0
+        block.storeBytes(of: HalfPrecision.half(fromFloat: d).littleEndian, as: UInt16.self)
+        for i in 0..<32 {
+            block.storeBytes(of: Int8(saturating: (values[i] * inverse).rounded()), toByteOffset: 2 + i, as: Int8.self)
+        }
+    }
+
+    public static func dot(_ weights: UnsafeRawPointer, _ activation: UnsafeRawPointer, blocks: Int) -> Float {
+        var sum: Float = 0
+        for b in 0..<blocks {
+            let w = weights + b * blockBytes, a = activation + b * blockBytes
+            let products = IntegerDot.dot(IntegerDot.int8x32(w + 2), IntegerDot.int8x32(a + 2))
+            sum += w.loadHalf(at: 0) * a.loadHalf(at: 0) * Float(products)
+        }
+        return sum
+    }
+}
+
+/// Q8_1: Q8_0 plus s = d · Σqs, the activation format of Q4_1 and Q5_1 weights, whose
+/// per-block offset m then contributes m · s without another pass over the values.
+///
+///     offset 0: d  (f16)
+///     offset 2: s  (f16)
+///     offset 4: qs (32 × int8)
+public enum Q8_1: ActivationFormat {
+    public static let blockLength = 32
+    public static let blockBytes = 36
+
+    public static func dequantize(_ block: UnsafeRawPointer, into values: UnsafeMutablePointer<Float>) {
+        let d = block.loadHalf(at: 0)
+        for i in 0..<32 {
+            values[i] = Float(block.load(fromByteOffset: 4 + i, as: Int8.self)) * d
+        }
+    }
+
+    /// ggml's quantize_row_q8_1_ref.
+    public static func quantize(_ values: UnsafePointer<Float>, into block: UnsafeMutableRawPointer) {
+        let d = Q8Scale.absoluteMax(values, 32) / 127
+        let inverse: Float = d != 0 ? 1 / d : 0
+        var sum: Int32 = 0
+        for i in 0..<32 {
+            let q = Int8(saturating: (values[i] * inverse).rounded())
+            block.storeBytes(of: q, toByteOffset: 4 + i, as: Int8.self)
+            sum += Int32(q)
+        }
+        block.storeBytes(of: HalfPrecision.half(fromFloat: d).littleEndian, as: UInt16.self)
+        block.storeBytes(of: HalfPrecision.half(fromFloat: Float(sum) * d).littleEndian, toByteOffset: 2, as: UInt16.self)
+    }
+}
+
+/// Q8_K: 256 values as int8 with an f32 scale and the sums of each 16 values, the
+/// activation format of every k-quant (the sums serve the k-quants' per-block minimums).
+///
+///     offset   0: d     (f32)       value[i] = d · qs[i]
+///     offset   4: qs    (256 × int8)
+///     offset 260: bsums (16 × int16), bsums[j] = Σ qs[16j ..< 16j+16]
+public enum Q8_K: ActivationFormat {
+    public static let blockLength = 256
+    public static let blockBytes = 292
+
+    public static func dequantize(_ block: UnsafeRawPointer, into values: UnsafeMutablePointer<Float>) {
+        let d = block.loadUnaligned(as: Float.self)
+        for i in 0..<256 {
+            values[i] = d * Float(block.load(fromByteOffset: 4 + i, as: Int8.self))
+        }
+    }
+
+    /// ggml's quantize_row_q8_K_ref: the value of largest magnitude maps to −127 exactly
+    /// (its sign folded into d), rounding half to even.
+    public static func quantize(_ values: UnsafePointer<Float>, into block: UnsafeMutableRawPointer) {
+        var maxMagnitude: Float = 0
+        var extreme: Float = 0
+        for i in 0..<256 where abs(values[i]) > maxMagnitude {
+            maxMagnitude = abs(values[i])
+            extreme = values[i]
+        }
+        guard maxMagnitude != 0 else {
+            block.initializeMemory(as: UInt8.self, repeating: 0, count: blockBytes)
+            return
+        }
+        let inverseScale = -127 / extreme
+        for j in 0..<16 {
+            var sum: Int16 = 0
+            for i in (16 * j)..<(16 * j + 16) {
+                let q = Int8(saturating: (inverseScale * values[i]).rounded(.toNearestOrEven))
+                block.storeBytes(of: q, toByteOffset: 4 + i, as: Int8.self)
+                sum += Int16(q)
+            }
+            block.storeBytes(of: sum.littleEndian, toByteOffset: 260 + 2 * j, as: Int16.self)
+        }
+        block.storeBytes(of: 1 / inverseScale, as: Float.self)
+    }
+
+    @inline(__always)
+    static func scale(_ block: UnsafeRawPointer) -> Float { block.loadUnaligned(as: Float.self) }
+
+    @inline(__always)
+    static func quants(_ block: UnsafeRawPointer) -> UnsafeRawPointer { block + 4 }
+
+    @inline(__always)
+    static func blockSum(_ block: UnsafeRawPointer, _ j: Int) -> Int32 {
+        Int32(Int16(littleEndian: block.loadUnaligned(fromByteOffset: 260 + 2 * j, as: Int16.self)))
+    }
+}
+
+enum Q8Scale {
+    @inline(__always)
+    static func absoluteMax(_ values: UnsafePointer<Float>, _ count: Int) -> Float {
+        var result: Float = 0
+        for i in 0..<count { result = Swift.max(result, abs(values[i])) }
+        return result
+    }
+}

@@ -1,0 +1,76 @@
+/// The integer scales of one k-quant super-block, per sub-block of 16 values (formats with
+/// sub-blocks of 32 repeat each scale twice).
+struct SuperBlockScales {
+    var d: Float
+    var dmin: Float
+    var scales: SIMD16<Int32>
+    var mins: SIMD16<Int32>
+}
+
+/// A k-quant: super-blocks of 256 values whose 16-value sub-blocks carry small integer
+/// scales (and minimums) under f16 super-scales:
+///
+///     value[i] = (d · scales[i / 16]) · q[i] − dmin · mins[i / 16]
+///
+/// Each format only says how to unpack its bits into 256 int8 quants and 16 scales; the
+/// dequantization and the dot product with Q8_K activations are shared:
+///
+///     Σ value·activation = da · (d · Σ_s scales[s] · Σ q·qa − dmin · Σ_s mins[s] · bsums[s])
+protocol SuperBlockFormat: WeightFormat where Activation == Q8_K {
+    static func unpack(_ block: UnsafeRawPointer, into quants: UnsafeMutablePointer<Int8>) -> SuperBlockScales
+}
+
+extension SuperBlockFormat {
+    public static var blockLength: Int { 256 }
+
+    public static func dequantize(_ block: UnsafeRawPointer, into values: UnsafeMutablePointer<Float>) {
+        withUnsafeTemporaryAllocation(of: Int8.self, capacity: 256) { buffer in
+            let quants = buffer.baseAddress!
+            let s = unpack(block, into: quants)
+            for i in 0..<256 {
+                let sub = i / 16
+                values[i] = (s.d * Float(s.scales[sub])) * Float(quants[i]) - s.dmin * Float(s.mins[sub])
+            }
+        }
+    }
+
+    public static func dot(_ weights: UnsafeRawPointer, _ activation: UnsafeRawPointer, blocks: Int) -> Float {
+        withUnsafeTemporaryAllocation(of: Int8.self, capacity: 256) { buffer in
+            let quants = UnsafeRawPointer(buffer.baseAddress!)
+            var sum: Float = 0
+            for b in 0..<blocks {
+                let a = activation + b * Q8_K.blockBytes
+                let s = unpack(weights + b * blockBytes, into: buffer.baseAddress!)
+                let aq = Q8_K.quants(a)
+                var scaled: Int32 = 0
+                var minimums: Int32 = 0
+                for sub in 0..<16 {
+                    let q = quants.loadUnaligned(fromByteOffset: 16 * sub, as: SIMD16<Int8>.self)
+                    let qa = aq.loadUnaligned(fromByteOffset: 16 * sub, as: SIMD16<Int8>.self)
+                    scaled &+= s.scales[sub] &* IntegerDot.dot(q, qa)
+                    minimums &+= s.mins[sub] &* Q8_K.blockSum(a, sub)
+                }
+                let da = Q8_K.scale(a)
+                sum += da * s.d * Float(scaled) - da * s.dmin * Float(minimums)
+            }
+            return sum
+        }
+    }
+}
+
+extension UnsafeMutablePointer where Pointee == Int8 {
+    @inline(__always)
+    func store(_ lanes: SIMD32<Int8>, at offset: Int) {
+        UnsafeMutableRawPointer(self + offset).storeBytes(of: lanes, as: SIMD32<Int8>.self)
+    }
+}
+
+extension SIMD16<Int32> {
+    /// Each of 8 values twice: per-32 scales spread over 16-value sub-blocks.
+    @inline(__always)
+    init(repeatingPairs values: SIMD8<Int32>) {
+        self.init(
+            values[0], values[0], values[1], values[1], values[2], values[2], values[3], values[3],
+            values[4], values[4], values[5], values[5], values[6], values[6], values[7], values[7])
+    }
+}

@@ -1,0 +1,116 @@
+/// A block format: `blockLength` values stored in `blockBytes` bytes (ggml's block layout).
+public protocol BlockFormat {
+    static var blockLength: Int { get }
+    static var blockBytes: Int { get }
+    /// Writes the block's `blockLength` values as floats. This is the reference every fast
+    /// path is tested against.
+    static func dequantize(_ block: UnsafeRawPointer, into values: UnsafeMutablePointer<Float>)
+}
+
+/// A format activations (the f32 vectors a layer multiplies with its weights) are quantized
+/// into, so that the dot product runs on integers.
+public protocol ActivationFormat: BlockFormat {
+    static func quantize(_ values: UnsafePointer<Float>, into block: UnsafeMutableRawPointer)
+}
+
+/// A format weights are stored in, paired with the activation format its dot product takes
+/// (ggml's `vec_dot_type`: Q8_0 for Q4_0/Q5_0/Q8_0, Q8_1 for Q4_1/Q5_1, Q8_K for k-quants).
+/// `dot` is the one kernel a matrix-vector product spends its time in; a format adds native
+/// fast paths inside it, beside the portable SIMD code the WebAssembly build uses.
+public protocol WeightFormat: BlockFormat {
+    associatedtype Activation: ActivationFormat
+    static var tensorType: TensorType { get }
+    /// Σ weight·activation over `blocks` consecutive blocks of each.
+    static func dot(_ weights: UnsafeRawPointer, _ activation: UnsafeRawPointer, blocks: Int) -> Float
+}
+
+extension BlockFormat {
+    /// Dequantizes `count` values (whole blocks) starting at `source`.
+    public static func dequantizeRow(_ source: UnsafeRawPointer, into values: UnsafeMutablePointer<Float>, count: Int) {
+        precondition(count % blockLength == 0)
+        for block in 0..<(count / blockLength) {
+            dequantize(source + block * blockBytes, into: values + block * blockLength)
+        }
+    }
+}
+
+extension ActivationFormat {
+    /// Quantizes `count` values (whole blocks) into `destination`.
+    public static func quantizeRow(_ values: UnsafePointer<Float>, into destination: UnsafeMutableRawPointer, count: Int) {
+        precondition(count % blockLength == 0)
+        for block in 0..<(count / blockLength) {
+            quantize(values + block * blockLength, into: destination + block * blockBytes)
+        }
+    }
+}
+
+/// Runs generic code with the weight format of a tensor type: one closed switch, so every
+/// caller gets code specialized for the format (ggml's type_traits, resolved at compile time).
+public protocol WeightFormatVisitor {
+    associatedtype Result
+    func visit<Format: WeightFormat>(_ format: Format.Type) -> Result
+}
+
+extension TensorType {
+    /// Calls `visitor` with this type's weight format; nil when Swiftlet cannot compute
+    /// with this type (i-quants, integer tensors, ...).
+    public func withWeightFormat<Visitor: WeightFormatVisitor>(_ visitor: Visitor) -> Visitor.Result? {
+        switch self {
+        case .f32: visitor.visit(F32.self)
+        case .f16: visitor.visit(F16.self)
+        case .bf16: visitor.visit(BF16.self)
+        case .q4_0: visitor.visit(Q4_0.self)
+        case .q4_1: visitor.visit(Q4_1.self)
+        case .q5_0: visitor.visit(Q5_0.self)
+        case .q5_1: visitor.visit(Q5_1.self)
+        case .q8_0: visitor.visit(Q8_0.self)
+        case .q2_K: visitor.visit(Q2_K.self)
+        case .q3_K: visitor.visit(Q3_K.self)
+        case .q4_K: visitor.visit(Q4_K.self)
+        case .q5_K: visitor.visit(Q5_K.self)
+        case .q6_K: visitor.visit(Q6_K.self)
+        default: nil
+        }
+    }
+
+    /// Whether Swiftlet can dequantize this type and multiply with it.
+    public var isComputable: Bool { withWeightFormat(IsComputable()) ?? false }
+}
+
+private struct IsComputable: WeightFormatVisitor {
+    func visit<Format: WeightFormat>(_: Format.Type) -> Bool { true }
+}
+
+/// The row operations of one weight type, looked up once (e.g. when a model binds its
+/// tensors) and then called per row without a switch.
+public struct RowKernels {
+    public let type: TensorType
+    /// Bytes of one quantized activation row of `count` values is
+    /// `count / blockLength * activationBlockBytes`.
+    public let blockLength: Int
+    public let activationBlockBytes: Int
+    public let dequantizeRow: (_ source: UnsafeRawPointer, _ values: UnsafeMutablePointer<Float>, _ count: Int) -> Void
+    public let quantizeActivationRow: (_ values: UnsafePointer<Float>, _ destination: UnsafeMutableRawPointer, _ count: Int) -> Void
+    /// Σ weights·activation over a row of `count` values.
+    public let dotRow: (_ weights: UnsafeRawPointer, _ activation: UnsafeRawPointer, _ count: Int) -> Float
+
+    public init?(_ type: TensorType) {
+        guard let kernels = type.withWeightFormat(MakeRowKernels()) else { return nil }
+        self = kernels
+    }
+
+    init<Format: WeightFormat>(_: Format.Type) {
+        type = Format.tensorType
+        blockLength = Format.blockLength
+        activationBlockBytes = Format.Activation.blockBytes
+        dequantizeRow = { Format.dequantizeRow($0, into: $1, count: $2) }
+        quantizeActivationRow = { Format.Activation.quantizeRow($0, into: $1, count: $2) }
+        dotRow = { Format.dot($0, $1, blocks: $2 / Format.blockLength) }
+    }
+
+    public func activationRowBytes(count: Int) -> Int { count / blockLength * activationBlockBytes }
+}
+
+private struct MakeRowKernels: WeightFormatVisitor {
+    func visit<Format: WeightFormat>(_ format: Format.Type) -> RowKernels { RowKernels(format) }
+}
