@@ -1,10 +1,10 @@
 /// IEEE half and bfloat16 conversions done on bit patterns, so they are exact and identical
 /// on every target (no dependence on F16C or on compiler-rt helpers in WebAssembly).
-enum HalfPrecision {
+public enum HalfPrecision {
     /// Half → float, exact. Rescaling by 2^112 moves the 5-bit exponent into the float's
     /// range and turns half subnormals into float normals in one multiply.
     @inline(__always)
-    static func float(fromHalf half: UInt16) -> Float {
+    public static func float(fromHalf half: UInt16) -> Float {
         let sign = UInt32(half & 0x8000) << 16
         let magnitude = UInt32(half & 0x7fff)
         let value: Float
@@ -20,7 +20,7 @@ enum HalfPrecision {
     /// The float additions do the rounding: `base` is scaled so that the bits below the
     /// half's mantissa fall off in the hardware's round-to-nearest-even.
     @inline(__always)
-    static func half(fromFloat value: Float) -> UInt16 {
+    public static func half(fromFloat value: Float) -> UInt16 {
         let bits = value.bitPattern
         let doubled = bits &+ bits  // drops the sign
         let sign = bits & 0x8000_0000
@@ -36,13 +36,13 @@ enum HalfPrecision {
     }
 
     @inline(__always)
-    static func float(fromBFloat16 bits: UInt16) -> Float {
+    public static func float(fromBFloat16 bits: UInt16) -> Float {
         Float(bitPattern: UInt32(bits) << 16)
     }
 
     /// Float → bfloat16, rounding to nearest even; NaNs stay quiet NaNs.
     @inline(__always)
-    static func bfloat16(fromFloat value: Float) -> UInt16 {
+    public static func bfloat16(fromFloat value: Float) -> UInt16 {
         let bits = value.bitPattern
         if bits & 0x7fff_ffff > 0x7f80_0000 { return UInt16(truncatingIfNeeded: bits >> 16) | 64 }
         return UInt16(truncatingIfNeeded: (bits &+ (0x7fff &+ ((bits >> 16) & 1))) >> 16)

@@ -1,0 +1,78 @@
+import SwiftletCore
+import Testing
+
+/// The quantized dot product of every weight format, on the committed fixture rows, against
+/// an f64 reference computed from the dequantized weights and activations.
+@Suite struct DotProductTests {
+    /// Float rounding in the kernel: error relative to Σ|w·a| (the kernels sum integer
+    /// products exactly, then a few f32 multiply-adds per block).
+    static let relativeTolerance = 1e-5
+    /// Q8_1 stores each block's sum d·Σq as f16 (as ggml does), so formats that take it
+    /// (Q4_1, Q5_1) carry up to 2^-11 relative error in their offset term.
+    static let q8_1RelativeTolerance = 1.0 / 2048
+
+    struct DotCheck: WeightFormatVisitor {
+        static let relativeTolerance = DotProductTests.relativeTolerance
+        static let q8_1RelativeTolerance = DotProductTests.q8_1RelativeTolerance
+        let fixture: QuantFixture
+
+        /// Per row: (kernel result, f64 reference on dequantized operands, Σ|w·a|,
+        /// f64 dot with the unquantized activation, bound on the activation rounding error,
+        /// relative tolerance for this format).
+        func visit<Format: WeightFormat>(_: Format.Type) -> [(Float, Double, Double, Double, Double, Double)] {
+            let tolerance = Format.Activation.self == Q8_1.self ? Self.q8_1RelativeTolerance : Self.relativeTolerance
+            let n = fixture.columns
+            let activationBytes = n / Format.blockLength * Format.Activation.blockBytes
+            var results: [(Float, Double, Double, Double, Double, Double)] = []
+            for r in 0..<fixture.rows {
+                let x = Array(QuantFixture.activation[(r * n)..<((r + 1) * n)])
+                var quantized = [UInt8](repeating: 0, count: activationBytes)
+                Format.Activation.quantizeRow(x, into: &quantized, count: n)
+                var xq = [Float](repeating: 0, count: n)
+                Format.Activation.dequantizeRow(quantized, into: &xq, count: n)
+                let w = Array(fixture.values[(r * n)..<((r + 1) * n)])
+                let kernel = fixture.blocks.withUnsafeBytes { blocks in
+                    quantized.withUnsafeBytes { activation in
+                        Format.dot(blocks.baseAddress! + r * fixture.rowBytes, activation.baseAddress!, blocks: n / Format.blockLength)
+                    }
+                }
+                var reference = 0.0, magnitude = 0.0, exact = 0.0, roundingBound = 0.0
+                for i in 0..<n {
+                    reference += Double(w[i]) * Double(xq[i])
+                    magnitude += abs(Double(w[i]) * Double(xq[i]))
+                    exact += Double(w[i]) * Double(x[i])
+                    roundingBound += abs(Double(w[i])) * abs(Double(x[i]) - Double(xq[i]))
+                }
+                results.append((kernel, reference, magnitude, exact, roundingBound, tolerance))
+            }
+            return results
+        }
+    }
+
+    @Test(arguments: QuantFixture.all)
+    func dotMatchesF64Reference(_ fixture: QuantFixture) throws {
+        let rows = try #require(fixture.type.withWeightFormat(DotCheck(fixture: fixture)))
+        for (row, (kernel, reference, magnitude, exact, roundingBound, tolerance)) in rows.enumerated() {
+            let error = abs(Double(kernel) - reference)
+            #expect(error <= tolerance * magnitude + 1e-6,
+                    "\(fixture.type.name) row \(row): \(kernel) vs \(reference) (Σ|w·a| = \(magnitude))")
+            // Against the activation before quantization, the difference is what rounding the
+            // activation costs, which the dequantized activation bounds exactly.
+            #expect(abs(Double(kernel) - exact) <= roundingBound + tolerance * magnitude + 1e-6,
+                    "\(fixture.type.name) row \(row): \(kernel) vs unquantized \(exact)")
+        }
+    }
+
+    @Test func rowKernelsAgreeWithTheFormat() throws {
+        // The RowKernels closures are what models call; they must be the same arithmetic.
+        for fixture in QuantFixture.all {
+            let kernels = try #require(RowKernels(fixture.type))
+            let n = fixture.columns
+            var quantized = [UInt8](repeating: 0, count: kernels.activationRowBytes(count: n))
+            kernels.quantizeActivationRow(QuantFixture.activation, &quantized, n)
+            let viaKernels = fixture.blocks.withUnsafeBytes { kernels.dotRow($0.baseAddress!, quantized, n) }
+            let direct = try #require(fixture.type.withWeightFormat(DotCheck(fixture: fixture))).first!.0
+            #expect(viaKernels == direct, "\(fixture.type.name)")
+        }
+    }
+}
