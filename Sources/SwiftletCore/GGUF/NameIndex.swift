@@ -61,12 +61,15 @@ struct NameIndex {
         UnsafeRawBufferPointer(rebasing: bytes[names[position]])
     }
 
-    /// FNV-1a, 64-bit.
-    private static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+    private static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 { bytes.fnv1a }
+}
+
+extension UnsafeRawBufferPointer {
+    /// 64-bit FNV-1a of the bytes: cheap, and good enough for tables whose hits are always
+    /// confirmed by comparing bytes.
+    var fnv1a: UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in bytes {
-            hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
-        }
+        for byte in self { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
         return hash
     }
 }
