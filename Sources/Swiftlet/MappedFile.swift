@@ -27,7 +27,9 @@ import SwiftletCore
 /// never copied, and pages the model does not touch are never loaded.
 public final class MappedFile: @unchecked Sendable {
     public let path: String
-    public let bytes: UnsafeRawBufferPointer
+    /// The mapping; unmapped when the last thing parsed from it goes away.
+    public let storage: ModelBytes
+    public var bytes: UnsafeRawBufferPointer { storage.bytes }
 
     public init(path: String) throws(ModelFileError) {
         self.path = path
@@ -42,11 +44,9 @@ public final class MappedFile: @unchecked Sendable {
         guard let address = mmap(nil, size, PROT_READ, MAP_PRIVATE, descriptor, 0), address != MAP_FAILED else {
             throw .cannotOpen(path: path, reason: Self.lastError())
         }
-        bytes = UnsafeRawBufferPointer(start: address, count: size)
-    }
-
-    deinit {
-        munmap(UnsafeMutableRawPointer(mutating: bytes.baseAddress), bytes.count)
+        storage = ModelBytes(UnsafeRawBufferPointer(start: address, count: size)) { bytes in
+            munmap(UnsafeMutableRawPointer(mutating: bytes.baseAddress), bytes.count)
+        }
     }
 
     private static func lastError() -> String { String(cString: strerror(errno)) }
@@ -61,7 +61,7 @@ public final class ModelFile: @unchecked Sendable {
     public init(path: String) throws(ModelFileError) {
         mapping = try MappedFile(path: path)
         do {
-            gguf = try GGUFFile(bytes: mapping.bytes)
+            gguf = try GGUFFile(mapping.storage)
         } catch {
             throw .invalid(path: path, error)
         }

@@ -1,3 +1,18 @@
+/// Memory holding a model file (a read-only mapping natively, WebAssembly memory on the
+/// web), released when the last reference goes. Everything parsed from the file keeps a
+/// reference, so no view can outlive the bytes it points into.
+public final class ModelBytes {
+    public let bytes: UnsafeRawBufferPointer
+    private let release: (UnsafeRawBufferPointer) -> Void
+
+    public init(_ bytes: UnsafeRawBufferPointer, release: @escaping (UnsafeRawBufferPointer) -> Void) {
+        self.bytes = bytes
+        self.release = release
+    }
+
+    deinit { release(bytes) }
+}
+
 /// One tensor's entry in the file's directory, validated against the data section.
 public struct TensorInfo {
     /// ggml tensors have at most 4 dimensions.
@@ -30,6 +45,9 @@ public struct GGUFFile {
     public static let alignmentKey = "general.alignment"
 
     public let bytes: UnsafeRawBufferPointer
+    /// Keeps the bytes alive while anything parsed from them is (nil when the caller
+    /// guarantees that itself).
+    public let owner: ModelBytes?
     public let version: UInt32
     public let metadata: GGUFMetadata
     public let tensors: [TensorInfo]
@@ -38,8 +56,20 @@ public struct GGUFFile {
     public let dataOffset: Int
     private let tensorIndex: NameIndex
 
+    /// Parses bytes that stay valid for as long as `owner` (and so this file and what is
+    /// built from it: tokenizers, models) is alive.
+    public init(_ owner: ModelBytes) throws(GGUFError) {
+        try self.init(bytes: owner.bytes, owner: owner)
+    }
+
+    /// Parses bytes the caller keeps valid for as long as the result is used.
     public init(bytes: UnsafeRawBufferPointer) throws(GGUFError) {
+        try self.init(bytes: bytes, owner: nil)
+    }
+
+    private init(bytes: UnsafeRawBufferPointer, owner: ModelBytes?) throws(GGUFError) {
         self.bytes = bytes
+        self.owner = owner
         var reader = ByteReader(bytes)
 
         reader.field = "magic"
@@ -70,7 +100,9 @@ public struct GGUFFile {
         let (padded, overflow) = reader.offset.addingReportingOverflow(alignment - 1)
         guard !overflow else { throw reader.truncated(needing: alignment) }
         dataOffset = padded / alignment * alignment
-        let dataSize = max(0, bytes.count - dataOffset)
+        // Negative when the file ends inside the padding: then no tensor, not even an
+        // empty one, has a place to start.
+        let dataSize = bytes.count - dataOffset
         var tensors: [TensorInfo] = []
         tensors.reserveCapacity(directory.count)
         for entry in directory {
@@ -167,19 +199,27 @@ public struct GGUFFile {
         var elements: UInt64 = 1
         for dimension in entry.shape {
             let (product, overflow) = elements.multipliedReportingOverflow(by: dimension)
-            guard !overflow, product <= UInt64(Int.max) else { throw .shapeOverflow(tensor: name) }
+            // Each dimension is checked too: after a 0, the product stays 0 whatever follows.
+            guard !overflow, product <= UInt64(Int.max), dimension <= UInt64(Int.max) else {
+                throw .shapeOverflow(tensor: name)
+            }
             elements = product
         }
         let shape = entry.shape.map { Int($0) }
-        guard shape[0] % type.blockLength == 0, let byteCount = type.byteCount(values: Int(elements)) else {
+        guard shape[0] % type.blockLength == 0 else {
             throw .rowNotWholeBlocks(tensor: name, type: type, rowLength: shape[0])
+        }
+        // Whole rows make whole blocks, so these fail only when a byte count overflows (the
+        // row's can, beside a 0 dimension, and `TensorInfo.rowBytes` must not).
+        guard type.byteCount(values: shape[0]) != nil, let byteCount = type.byteCount(values: Int(elements)) else {
+            throw .shapeOverflow(tensor: name)
         }
         guard entry.offset % UInt64(alignment) == 0 else {
             throw .misalignedTensor(tensor: name, offset: entry.offset, alignment: alignment)
         }
-        guard entry.offset <= UInt64(dataSize), UInt64(byteCount) <= UInt64(dataSize) - entry.offset else {
+        guard dataSize >= 0, entry.offset <= UInt64(dataSize), UInt64(byteCount) <= UInt64(dataSize) - entry.offset else {
             throw .tensorDataOutOfBounds(
-                tensor: name, offset: entry.offset, byteCount: UInt64(byteCount), dataSize: dataSize)
+                tensor: name, offset: entry.offset, byteCount: UInt64(byteCount), dataSize: max(0, dataSize))
         }
         return TensorInfo(name: name, type: type, shape: shape, offset: Int(entry.offset), byteCount: byteCount)
     }

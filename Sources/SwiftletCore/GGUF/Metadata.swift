@@ -54,8 +54,15 @@ public struct GGUFMetadata {
 
     public func integer<T: FixedWidthInteger>(_ key: String, as _: T.Type = Int.self) throws(GGUFError) -> T {
         let value = try value(key)
-        guard let wide = value.integer else { throw mismatch(key, expected: "an integer") }
-        guard let narrow = T(exactly: wide) else { throw .valueOutOfRange(key: key) }
+        let narrow: T?
+        if case let .uint64(v) = value {
+            narrow = T(exactly: v)  // may exceed Int64.max
+        } else if let wide = value.integer {
+            narrow = T(exactly: wide)
+        } else {
+            throw mismatch(key, expected: "an integer")
+        }
+        guard let narrow else { throw .valueOutOfRange(key: key) }
         return narrow
     }
 

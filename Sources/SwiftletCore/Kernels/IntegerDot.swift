@@ -1,39 +1,60 @@
-/// Integer building blocks of the quantized dot products, in portable Swift SIMD: this is
-/// the code the WebAssembly build runs as SIMD128 and the reference for native fast paths.
+/// Integer building blocks of the quantized dot products. Written as plain loops over
+/// pointers with wrapping arithmetic, which LLVM turns into SIMD (pmaddwd/vpmaddwd on x86,
+/// sdot-style on arm64, i32x4.dot_i16x8 with -msimd128 in WebAssembly); Swift's generic
+/// SIMD-vector conversions compile to per-lane code instead.
 enum IntegerDot {
-    /// Σ a·b over 32 int8 lanes. Products fit Int16 (|−128·−128| = 16384); sums need Int32.
+    /// Σ a[i]·b[i] over `count` int8 values.
     @inline(__always)
-    static func dot(_ a: SIMD32<Int8>, _ b: SIMD32<Int8>) -> Int32 {
-        let products = SIMD32<Int16>(truncatingIfNeeded: a) &* SIMD32<Int16>(truncatingIfNeeded: b)
-        return SIMD32<Int32>(truncatingIfNeeded: products).wrappedSum()
+    static func dot(_ a: UnsafePointer<Int8>, _ b: UnsafePointer<Int8>, count: Int) -> Int32 {
+        var sum: Int32 = 0
+        for i in 0..<count { sum &+= Int32(a[i]) &* Int32(b[i]) }
+        return sum
+    }
+
+    /// Σ q[i]·b[i] for the 32 4-bit values of a 16-byte block (low nibbles are elements
+    /// 0–15, high nibbles 16–31: ggml's order for Q4_0/Q4_1/Q5_0/Q5_1), each minus `offset`.
+    @inline(__always)
+    static func nibbleDot(_ packed: UnsafePointer<UInt8>, _ b: UnsafePointer<Int8>, offset: Int32) -> Int32 {
+        var sum: Int32 = 0
+        for i in 0..<16 {
+            let byte = Int32(packed[i])
+            sum &+= ((byte & 0x0f) &- offset) &* Int32(b[i]) &+ ((byte >> 4) &- offset) &* Int32(b[i + 16])
+        }
+        return sum
+    }
+
+    /// As `nibbleDot`, with a fifth bit per value from `high` (bit i for element i).
+    @inline(__always)
+    static func fiveBitDot(_ packed: UnsafePointer<UInt8>, high: UInt32, _ b: UnsafePointer<Int8>, offset: Int32) -> Int32 {
+        var sum: Int32 = 0
+        for i in 0..<16 {
+            let byte = Int32(packed[i])
+            let low = (byte & 0x0f) | Int32((high >> UInt32(i)) & 1) << 4
+            let upper = (byte >> 4) | Int32((high >> UInt32(i + 16)) & 1) << 4
+            sum &+= (low &- offset) &* Int32(b[i]) &+ (upper &- offset) &* Int32(b[i + 16])
+        }
+        return sum
+    }
+
+    /// The 32 values of a nibble block (with optional fifth bits), for dequantization.
+    @inline(__always)
+    static func unpack(_ packed: UnsafePointer<UInt8>, high: UInt32 = 0, into q: UnsafeMutablePointer<Int32>) {
+        for i in 0..<16 {
+            q[i] = Int32(packed[i] & 0x0f) | Int32((high >> UInt32(i)) & 1) << 4
+            q[i + 16] = Int32(packed[i] >> 4) | Int32((high >> UInt32(i + 16)) & 1) << 4
+        }
+    }
+}
+
+extension UnsafeRawPointer {
+    @inline(__always)
+    func int8s(at offset: Int = 0) -> UnsafePointer<Int8> {
+        (self + offset).assumingMemoryBound(to: Int8.self)
     }
 
     @inline(__always)
-    static func dot(_ a: SIMD16<Int8>, _ b: SIMD16<Int8>) -> Int32 {
-        let products = SIMD16<Int16>(truncatingIfNeeded: a) &* SIMD16<Int16>(truncatingIfNeeded: b)
-        return SIMD16<Int32>(truncatingIfNeeded: products).wrappedSum()
-    }
-
-    /// The 32 4-bit values of a 16-byte block: low nibbles are elements 0–15, high nibbles
-    /// 16–31 (ggml's order for Q4_0/Q4_1/Q5_0/Q5_1).
-    @inline(__always)
-    static func nibbles(_ bytes: UnsafeRawPointer) -> SIMD32<UInt8> {
-        let packed = bytes.loadUnaligned(as: SIMD16<UInt8>.self)
-        return SIMD32(lowHalf: packed & 0x0f, highHalf: packed &>> 4)
-    }
-
-    /// Bit i of `bits` as lane i (0 or 1): the fifth bits of Q5_0/Q5_1.
-    @inline(__always)
-    static func bitLanes(_ bits: UInt32) -> SIMD32<UInt8> {
-        let shifts = SIMD32<UInt32>(
-            0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
-            16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31)
-        return SIMD32<UInt8>(truncatingIfNeeded: (SIMD32(repeating: bits) &>> shifts) & 1)
-    }
-
-    @inline(__always)
-    static func int8x32(_ pointer: UnsafeRawPointer) -> SIMD32<Int8> {
-        pointer.loadUnaligned(as: SIMD32<Int8>.self)
+    func bytes(at offset: Int = 0) -> UnsafePointer<UInt8> {
+        (self + offset).assumingMemoryBound(to: UInt8.self)
     }
 }
 

@@ -13,9 +13,10 @@ public enum Q2_K: SuperBlockFormat {
 
     static func unpack(_ block: UnsafeRawPointer, into quants: UnsafeMutablePointer<Int8>) -> SuperBlockScales {
         for h in 0..<2 {
-            let bits = block.loadUnaligned(fromByteOffset: 16 + 32 * h, as: SIMD32<UInt8>.self)
+            let bits = block.bytes(at: 16 + 32 * h)
             for j in 0..<4 {
-                quants.store(SIMD32<Int8>(truncatingIfNeeded: (bits &>> UInt8(2 * j)) & 3), at: 128 * h + 32 * j)
+                let out = quants + 128 * h + 32 * j
+                for l in 0..<32 { out[l] = Int8(truncatingIfNeeded: (bits[l] >> UInt8(2 * j)) & 3) }
             }
         }
         let packed = SIMD16<Int32>(truncatingIfNeeded: block.loadUnaligned(as: SIMD16<UInt8>.self))
@@ -37,13 +38,16 @@ public enum Q3_K: SuperBlockFormat {
     public static let blockBytes = 110
 
     static func unpack(_ block: UnsafeRawPointer, into quants: UnsafeMutablePointer<Int8>) -> SuperBlockScales {
-        let highBits = block.loadUnaligned(as: SIMD32<UInt8>.self)
+        let highBits = block.bytes()
         for h in 0..<2 {
-            let bits = block.loadUnaligned(fromByteOffset: 32 + 32 * h, as: SIMD32<UInt8>.self)
+            let bits = block.bytes(at: 32 + 32 * h)
             for j in 0..<4 {
-                let low = SIMD32<Int8>(truncatingIfNeeded: (bits &>> UInt8(2 * j)) & 3)
-                let cleared = (highBits & UInt8(1 << (4 * h + j))) .== 0
-                quants.store(low &- SIMD32<Int8>(repeating: 0).replacing(with: 4, where: cleared), at: 128 * h + 32 * j)
+                let out = quants + 128 * h + 32 * j
+                let mask = UInt8(1 << (4 * h + j))
+                for l in 0..<32 {
+                    let low = Int8(truncatingIfNeeded: (bits[l] >> UInt8(2 * j)) & 3)
+                    out[l] = low &- (highBits[l] & mask == 0 ? 4 : 0)
+                }
             }
         }
         // Unscramble the 12 scale bytes as ggml does, four 32-bit words at a time.
@@ -95,9 +99,11 @@ public enum Q4_K: SuperBlockFormat {
 
     static func unpack(_ block: UnsafeRawPointer, into quants: UnsafeMutablePointer<Int8>) -> SuperBlockScales {
         for j in 0..<4 {
-            let bits = block.loadUnaligned(fromByteOffset: 16 + 32 * j, as: SIMD32<UInt8>.self)
-            quants.store(SIMD32<Int8>(truncatingIfNeeded: bits & 0xf), at: 64 * j)
-            quants.store(SIMD32<Int8>(truncatingIfNeeded: bits &>> 4), at: 64 * j + 32)
+            let bits = block.bytes(at: 16 + 32 * j)
+            for l in 0..<32 {
+                quants[64 * j + l] = Int8(truncatingIfNeeded: bits[l] & 0xf)
+                quants[64 * j + 32 + l] = Int8(truncatingIfNeeded: bits[l] >> 4)
+            }
         }
         let (scales, mins) = unpackScalesAndMins(block + 4)
         return SuperBlockScales(
@@ -119,13 +125,15 @@ public enum Q5_K: SuperBlockFormat {
     public static let blockBytes = 176
 
     static func unpack(_ block: UnsafeRawPointer, into quants: UnsafeMutablePointer<Int8>) -> SuperBlockScales {
-        let highBits = block.loadUnaligned(fromByteOffset: 16, as: SIMD32<UInt8>.self)
+        let highBits = block.bytes(at: 16)
         for j in 0..<4 {
-            let bits = block.loadUnaligned(fromByteOffset: 48 + 32 * j, as: SIMD32<UInt8>.self)
-            let fifthLow = ((highBits &>> UInt8(2 * j)) & 1) &<< 4
-            let fifthHigh = ((highBits &>> UInt8(2 * j + 1)) & 1) &<< 4
-            quants.store(SIMD32<Int8>(truncatingIfNeeded: (bits & 0xf) | fifthLow), at: 64 * j)
-            quants.store(SIMD32<Int8>(truncatingIfNeeded: (bits &>> 4) | fifthHigh), at: 64 * j + 32)
+            let bits = block.bytes(at: 48 + 32 * j)
+            for l in 0..<32 {
+                let fifthLow = ((highBits[l] >> UInt8(2 * j)) & 1) << 4
+                let fifthHigh = ((highBits[l] >> UInt8(2 * j + 1)) & 1) << 4
+                quants[64 * j + l] = Int8(truncatingIfNeeded: (bits[l] & 0xf) | fifthLow)
+                quants[64 * j + 32 + l] = Int8(truncatingIfNeeded: (bits[l] >> 4) | fifthHigh)
+            }
         }
         let (scales, mins) = unpackScalesAndMins(block + 4)
         return SuperBlockScales(
@@ -150,14 +158,15 @@ public enum Q6_K: SuperBlockFormat {
 
     static func unpack(_ block: UnsafeRawPointer, into quants: UnsafeMutablePointer<Int8>) -> SuperBlockScales {
         for h in 0..<2 {
-            let low0 = block.loadUnaligned(fromByteOffset: 64 * h, as: SIMD32<UInt8>.self)
-            let low1 = block.loadUnaligned(fromByteOffset: 64 * h + 32, as: SIMD32<UInt8>.self)
-            let high = block.loadUnaligned(fromByteOffset: 128 + 32 * h, as: SIMD32<UInt8>.self)
-            for quarter in 0..<4 {
-                let lowBytes = quarter % 2 == 0 ? low0 : low1
-                let bottom = quarter < 2 ? lowBytes & 0xf : lowBytes &>> 4
-                let top = ((high &>> UInt8(2 * quarter)) & 3) &<< 4
-                quants.store(SIMD32<Int8>(truncatingIfNeeded: bottom | top) &- 32, at: 128 * h + 32 * quarter)
+            let low = block.bytes(at: 64 * h)
+            let high = block.bytes(at: 128 + 32 * h)
+            let out = quants + 128 * h
+            for l in 0..<32 {
+                let top = high[l]
+                out[l] = Int8(truncatingIfNeeded: (low[l] & 0xf) | (top & 3) << 4) &- 32
+                out[l + 32] = Int8(truncatingIfNeeded: (low[l + 32] & 0xf) | ((top >> 2) & 3) << 4) &- 32
+                out[l + 64] = Int8(truncatingIfNeeded: (low[l] >> 4) | ((top >> 4) & 3) << 4) &- 32
+                out[l + 96] = Int8(truncatingIfNeeded: (low[l + 32] >> 4) | ((top >> 6) & 3) << 4) &- 32
             }
         }
         let scales = block.loadUnaligned(fromByteOffset: 192, as: SIMD16<Int8>.self)

@@ -10,16 +10,17 @@ public enum Q4_0: WeightFormat {
 
     public static func dequantize(_ block: UnsafeRawPointer, into values: UnsafeMutablePointer<Float>) {
         let d = block.loadHalf(at: 0)
-        let q = IntegerDot.nibbles(block + 2)
-        for i in 0..<32 { values[i] = Float(Int32(q[i]) - 8) * d }
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: 32) { q in
+            IntegerDot.unpack(block.bytes(at: 2), into: q.baseAddress!)
+            for i in 0..<32 { values[i] = Float(q[i] - 8) * d }
+        }
     }
 
     public static func dot(_ weights: UnsafeRawPointer, _ activation: UnsafeRawPointer, blocks: Int) -> Float {
         var sum: Float = 0
         for b in 0..<blocks {
             let w = weights + b * blockBytes, a = activation + b * Q8_0.blockBytes
-            let q = SIMD32<Int8>(truncatingIfNeeded: IntegerDot.nibbles(w + 2)) &- 8
-            let products = IntegerDot.dot(q, IntegerDot.int8x32(a + 2))
+            let products = IntegerDot.nibbleDot(w.bytes(at: 2), a.int8s(at: 2), offset: 8)
             sum += w.loadHalf(at: 0) * a.loadHalf(at: 0) * Float(products)
         }
         return sum
@@ -39,8 +40,10 @@ public enum Q4_1: WeightFormat {
 
     public static func dequantize(_ block: UnsafeRawPointer, into values: UnsafeMutablePointer<Float>) {
         let d = block.loadHalf(at: 0), m = block.loadHalf(at: 2)
-        let q = IntegerDot.nibbles(block + 4)
-        for i in 0..<32 { values[i] = Float(q[i]) * d + m }
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: 32) { q in
+            IntegerDot.unpack(block.bytes(at: 4), into: q.baseAddress!)
+            for i in 0..<32 { values[i] = Float(q[i]) * d + m }
+        }
     }
 
     /// Σ (d·q + m)·(da·qa) = d·da·Σ q·qa + m·s, with s = da·Σqa from the Q8_1 block.
@@ -48,8 +51,7 @@ public enum Q4_1: WeightFormat {
         var sum: Float = 0
         for b in 0..<blocks {
             let w = weights + b * blockBytes, a = activation + b * Q8_1.blockBytes
-            let q = SIMD32<Int8>(truncatingIfNeeded: IntegerDot.nibbles(w + 4))
-            let products = IntegerDot.dot(q, IntegerDot.int8x32(a + 4))
+            let products = IntegerDot.nibbleDot(w.bytes(at: 4), a.int8s(at: 4), offset: 0)
             sum += w.loadHalf(at: 0) * a.loadHalf(at: 0) * Float(products) + w.loadHalf(at: 2) * a.loadHalf(at: 2)
         }
         return sum

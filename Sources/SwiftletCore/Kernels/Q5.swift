@@ -10,23 +10,23 @@ public enum Q5_0: WeightFormat {
     public static let blockBytes = 22
 
     @inline(__always)
-    static func quants(_ block: UnsafeRawPointer, highBitsAt offset: Int) -> SIMD32<UInt8> {
-        let high = UInt32(littleEndian: block.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
-        return IntegerDot.nibbles(block + offset + 4) | (IntegerDot.bitLanes(high) &<< 4)
+    static func highBits(_ block: UnsafeRawPointer, at offset: Int) -> UInt32 {
+        UInt32(littleEndian: block.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
     }
 
     public static func dequantize(_ block: UnsafeRawPointer, into values: UnsafeMutablePointer<Float>) {
         let d = block.loadHalf(at: 0)
-        let q = quants(block, highBitsAt: 2)
-        for i in 0..<32 { values[i] = Float(Int32(q[i]) - 16) * d }
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: 32) { q in
+            IntegerDot.unpack(block.bytes(at: 6), high: highBits(block, at: 2), into: q.baseAddress!)
+            for i in 0..<32 { values[i] = Float(q[i] - 16) * d }
+        }
     }
 
     public static func dot(_ weights: UnsafeRawPointer, _ activation: UnsafeRawPointer, blocks: Int) -> Float {
         var sum: Float = 0
         for b in 0..<blocks {
             let w = weights + b * blockBytes, a = activation + b * Q8_0.blockBytes
-            let q = SIMD32<Int8>(truncatingIfNeeded: quants(w, highBitsAt: 2)) &- 16
-            let products = IntegerDot.dot(q, IntegerDot.int8x32(a + 2))
+            let products = IntegerDot.fiveBitDot(w.bytes(at: 6), high: highBits(w, at: 2), a.int8s(at: 2), offset: 16)
             sum += w.loadHalf(at: 0) * a.loadHalf(at: 0) * Float(products)
         }
         return sum
@@ -47,16 +47,17 @@ public enum Q5_1: WeightFormat {
 
     public static func dequantize(_ block: UnsafeRawPointer, into values: UnsafeMutablePointer<Float>) {
         let d = block.loadHalf(at: 0), m = block.loadHalf(at: 2)
-        let q = Q5_0.quants(block, highBitsAt: 4)
-        for i in 0..<32 { values[i] = Float(q[i]) * d + m }
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: 32) { q in
+            IntegerDot.unpack(block.bytes(at: 8), high: Q5_0.highBits(block, at: 4), into: q.baseAddress!)
+            for i in 0..<32 { values[i] = Float(q[i]) * d + m }
+        }
     }
 
     public static func dot(_ weights: UnsafeRawPointer, _ activation: UnsafeRawPointer, blocks: Int) -> Float {
         var sum: Float = 0
         for b in 0..<blocks {
             let w = weights + b * blockBytes, a = activation + b * Q8_1.blockBytes
-            let q = SIMD32<Int8>(truncatingIfNeeded: Q5_0.quants(w, highBitsAt: 4))
-            let products = IntegerDot.dot(q, IntegerDot.int8x32(a + 4))
+            let products = IntegerDot.fiveBitDot(w.bytes(at: 8), high: Q5_0.highBits(w, at: 4), a.int8s(at: 4), offset: 0)
             sum += w.loadHalf(at: 0) * a.loadHalf(at: 0) * Float(products) + w.loadHalf(at: 2) * a.loadHalf(at: 2)
         }
         return sum

@@ -31,7 +31,7 @@ public enum Q8_0: WeightFormat, ActivationFormat {
         var sum: Float = 0
         for b in 0..<blocks {
             let w = weights + b * blockBytes, a = activation + b * blockBytes
-            let products = IntegerDot.dot(IntegerDot.int8x32(w + 2), IntegerDot.int8x32(a + 2))
+            let products = IntegerDot.dot(w.int8s(at: 2), a.int8s(at: 2), count: 32)
             sum += w.loadHalf(at: 0) * a.loadHalf(at: 0) * Float(products)
         }
         return sum

@@ -45,9 +45,7 @@ extension SuperBlockFormat {
                 var scaled: Int32 = 0
                 var minimums: Int32 = 0
                 for sub in 0..<16 {
-                    let q = quants.loadUnaligned(fromByteOffset: 16 * sub, as: SIMD16<Int8>.self)
-                    let qa = aq.loadUnaligned(fromByteOffset: 16 * sub, as: SIMD16<Int8>.self)
-                    scaled &+= s.scales[sub] &* IntegerDot.dot(q, qa)
+                    scaled &+= s.scales[sub] &* IntegerDot.dot(quants.int8s(at: 16 * sub), aq.int8s(at: 16 * sub), count: 16)
                     minimums &+= s.mins[sub] &* Q8_K.blockSum(a, sub)
                 }
                 let da = Q8_K.scale(a)
@@ -55,13 +53,6 @@ extension SuperBlockFormat {
             }
             return sum
         }
-    }
-}
-
-extension UnsafeMutablePointer where Pointee == Int8 {
-    @inline(__always)
-    func store(_ lanes: SIMD32<Int8>, at offset: Int) {
-        UnsafeMutableRawPointer(self + offset).storeBytes(of: lanes, as: SIMD32<Int8>.self)
     }
 }
 

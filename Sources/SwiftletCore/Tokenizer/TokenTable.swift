@@ -5,20 +5,22 @@ struct TokenTable {
     /// Where each token's text lives in `bytes` (the file), by id.
     private let texts: [Range<Int>]
     private let bytes: UnsafeRawBufferPointer
+    private let owner: ModelBytes?
     /// Token id + 1 per slot, 0 when empty; the table is at most half full.
     private var slots: [Int32]
     private let mask: Int
 
-    init(texts: [Range<Int>], in bytes: UnsafeRawBufferPointer) {
+    init(texts: [Range<Int>], in file: GGUFFile) {
         self.texts = texts
-        self.bytes = bytes
+        self.bytes = file.bytes
+        self.owner = file.owner
         var capacity = 16
         while capacity < texts.count * 2 { capacity *= 2 }
         slots = [Int32](repeating: 0, count: capacity)
         mask = capacity - 1
         // Later duplicates never shadow earlier ids, as in llama.cpp's token_to_id map.
-        for id in texts.indices where lookup(UnsafeRawBufferPointer(rebasing: bytes[texts[id]])) == nil {
-            var slot = Int(truncatingIfNeeded: Self.hash(UnsafeRawBufferPointer(rebasing: bytes[texts[id]]))) & mask
+        for id in texts.indices where lookup(UnsafeRawBufferPointer(rebasing: file.bytes[texts[id]])) == nil {
+            var slot = Int(truncatingIfNeeded: Self.hash(UnsafeRawBufferPointer(rebasing: file.bytes[texts[id]]))) & mask
             while slots[slot] != 0 { slot = (slot + 1) & mask }
             slots[slot] = Int32(id + 1)
         }
@@ -45,47 +47,5 @@ struct TokenTable {
     private static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
         let hash = bytes.fnv1a
         return hash ^ (hash >> 29)  // the table is indexed by the low bits: mix the high ones in
-    }
-}
-
-/// A binary min-heap ordered by `precedes`, for the tokenizers' merge queues.
-struct Heap<Element> {
-    private var items: [Element] = []
-    private let precedes: (Element, Element) -> Bool
-
-    init(precedes: @escaping (Element, Element) -> Bool) {
-        self.precedes = precedes
-    }
-
-    var isEmpty: Bool { items.isEmpty }
-
-    mutating func removeAll() { items.removeAll(keepingCapacity: true) }
-
-    mutating func push(_ item: Element) {
-        items.append(item)
-        var child = items.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard precedes(items[child], items[parent]) else { break }
-            items.swapAt(child, parent)
-            child = parent
-        }
-    }
-
-    mutating func pop() -> Element? {
-        guard !items.isEmpty else { return nil }
-        items.swapAt(0, items.count - 1)
-        let top = items.removeLast()
-        var parent = 0
-        while true {
-            let left = 2 * parent + 1, right = left + 1
-            var first = parent
-            if left < items.count && precedes(items[left], items[first]) { first = left }
-            if right < items.count && precedes(items[right], items[first]) { first = right }
-            guard first != parent else { break }
-            items.swapAt(parent, first)
-            parent = first
-        }
-        return top
     }
 }

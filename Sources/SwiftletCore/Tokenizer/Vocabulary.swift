@@ -102,7 +102,7 @@ public struct Vocabulary {
             let start = text.utf8.baseAddress.map { $0 - base } ?? 0
             texts.append(start..<(start + text.utf8.count))
         }
-        table = TokenTable(texts: texts, in: file.bytes)
+        table = TokenTable(texts: texts, in: file)
 
         scores = try Self.floats(metadata["tokenizer.ggml.scores"], count: count, key: "tokenizer.ggml.scores")
         var attributes = try Self.tokenTypes(metadata["tokenizer.ggml.token_type"], count: count)
@@ -172,8 +172,8 @@ public struct Vocabulary {
 
     /// Token names llama.cpp treats as ending a generation, whatever the file says.
     static let endOfGenerationNames = [
-        "<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<|eom_id|>",
-        "<EOT>", "_<EOT>", "<|end_of_text|>", "<end_of_utterance>",
+        "<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "</s>", "<|eom_id|>",
+        "<EOT>", "_<EOT>", "[EOT]", "[EOS]", "<|end_of_text|>", "<end_of_utterance>", "<eos>",
     ]
 
     public func text(of token: Int32) -> UnsafeRawBufferPointer { table.text(token) }

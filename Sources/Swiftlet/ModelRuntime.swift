@@ -1,0 +1,26 @@
+import SwiftletCore
+
+/// A model file opened for inference: the mapping, the parsed model and its tokenizer.
+public final class LoadedModel: @unchecked Sendable {
+    public let file: ModelFile
+    public let transformer: Transformer
+    public let tokenizer: Tokenizer
+
+    public init(path: String) throws(ModelLoadError) {
+        do { file = try ModelFile(path: path) } catch { throw .file(error) }
+        do { transformer = try Transformer(file.gguf) } catch { throw .model(error) }
+        do { tokenizer = try Tokenizer(file.gguf) } catch { throw .model(.tokenizer(error)) }
+    }
+}
+
+public enum ModelLoadError: Error, Equatable, CustomStringConvertible {
+    case file(ModelFileError)
+    case model(ModelError)
+
+    public var description: String {
+        switch self {
+        case let .file(error): error.description
+        case let .model(error): error.description
+        }
+    }
+}

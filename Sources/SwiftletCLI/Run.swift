@@ -1,0 +1,99 @@
+import ArgumentParser
+import Foundation
+import Swiftlet
+import SwiftletCore
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Generate a continuation of a prompt, printing tokens as they come.")
+
+    @Argument(help: "Path to a .gguf file.")
+    var model: String
+
+    @Option(name: .shortAndLong, help: "The prompt.")
+    var prompt: String
+
+    @Option(help: "Maximum tokens to generate.")
+    var maxTokens = 256
+
+    @Option(help: "Sampling temperature (0: greedy).")
+    var temperature: Float = 0.8
+
+    @Option(help: "Keep the k most likely tokens (0: all).")
+    var topK = 40
+
+    @Option(help: "Nucleus sampling threshold (1: off).")
+    var topP: Float = 0.95
+
+    @Option(help: "Drop tokens below min-p × the top probability (0: off).")
+    var minP: Float = 0.05
+
+    @Option(help: "Random seed.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Context size in tokens.")
+    var context = 2048
+
+    @Option(help: "Threads to use (default: all cores).")
+    var threads = ThreadPool.defaultThreadCount
+
+    @Flag(help: "Print one JSON object at the end (prompt and generated token ids, text, timings).")
+    var json = false
+
+    func run() throws {
+        let clock = ContinuousClock()
+        let loadStart = clock.now
+        let loaded: LoadedModel
+        do { loaded = try LoadedModel(path: model) } catch { throw CLIError(error.description) }
+        let loadTime = clock.now - loadStart
+
+        let promptTokens = loaded.tokenizer.encode(prompt, addSpecial: true, parseSpecial: false)
+        let pool = ThreadPool(threadCount: threads)
+        let session = Session(
+            model: loaded.transformer, tokenizer: loaded.tokenizer, contextSize: context, parallel: pool.parallelFor)
+        let sampling = SamplingParameters(temperature: temperature, topK: topK, topP: topP, minP: minP, seed: seed)
+        let start = clock.now
+        do {
+            try session.start(prompt: promptTokens, options: GenerationOptions(maxTokens: maxTokens, sampling: sampling))
+        } catch { throw CLIError(error.description) }
+        let prefillTime = clock.now - start
+
+        var generated: [Int32] = []
+        var text: [UInt8] = []
+        var reason = FinishReason.maxTokens
+        var firstToken: Duration?
+        while let event = try session.next() {
+            switch event {
+            case let .token(token, piece):
+                if firstToken == nil { firstToken = clock.now - start }
+                generated.append(token)
+                text += piece
+                if !json { FileHandle.standardOutput.write(Data(piece)) }
+            case let .finished(why):
+                reason = why
+            }
+        }
+        let rest = session.remainingText()
+        text += rest
+        let total = clock.now - start
+        if json {
+            let decodeSeconds = (total - prefillTime).seconds
+            print(JSON.object([
+                ("prompt_tokens", .array(promptTokens.map { .int(Int64($0)) })),
+                ("generated_tokens", .array(generated.map { .int(Int64($0)) })),
+                ("text", .string(String(decoding: text, as: UTF8.self))),
+                ("finish_reason", .string("\(reason)")),
+                ("load_seconds", .double(loadTime.seconds)),
+                ("time_to_first_token_seconds", .double((firstToken ?? total).seconds)),
+                ("prefill_tokens_per_second", .double(Double(promptTokens.count) / max(prefillTime.seconds, 1e-9))),
+                ("decode_tokens_per_second", .double(Double(max(generated.count - 1, 0)) / max(decodeSeconds, 1e-9))),
+            ]).rendered())
+        } else {
+            FileHandle.standardOutput.write(Data(rest + [0x0a]))
+        }
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
+}

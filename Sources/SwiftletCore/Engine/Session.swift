@@ -1,0 +1,215 @@
+/// Why generation could not proceed.
+public enum EngineError: Error, Equatable, CustomStringConvertible {
+    case promptTooLong(tokens: Int, contextSize: Int)
+    case emptyPrompt
+    case contextFull(contextSize: Int)
+    case invalidToken(Int32)
+
+    public var description: String {
+        switch self {
+        case let .promptTooLong(tokens, contextSize):
+            "the prompt is \(tokens) tokens, more than the context of \(contextSize) holds (with room for one generated token)"
+        case .emptyPrompt: "the prompt is empty"
+        case let .contextFull(contextSize): "the context of \(contextSize) tokens is full"
+        case let .invalidToken(token): "token id \(token) is outside the vocabulary"
+        }
+    }
+}
+
+/// What a generation step produced.
+public enum GenerationEvent: Equatable {
+    /// New text (whole UTF-8 characters) and the token that completed it.
+    case token(Int32, text: [UInt8])
+    case finished(FinishReason)
+}
+
+public enum FinishReason: Sendable, Equatable {
+    /// The model produced an end-of-generation token (EOS, end of turn).
+    case endOfGeneration
+    case maxTokens
+    /// A caller's stop string appeared (it is not part of the text).
+    case stopString
+    /// The context has no room for another token.
+    case contextFull
+}
+
+public struct GenerationOptions: Sendable {
+    public var maxTokens: Int
+    public var sampling: SamplingParameters
+    /// Text that ends the answer when it appears (UTF-8).
+    public var stopStrings: [[UInt8]]
+
+    public init(maxTokens: Int = 256, sampling: SamplingParameters = SamplingParameters(), stopStrings: [[UInt8]] = []) {
+        self.maxTokens = maxTokens
+        self.sampling = sampling
+        self.stopStrings = stopStrings
+    }
+}
+
+/// One conversation with a model: its KV cache and the tokens in it. The caller pulls
+/// tokens one at a time with `next()`; the native shell wraps this in an async stream, the
+/// web shell in a worker message loop. Earlier turns stay in the cache, so a follow-up
+/// only evaluates its own tokens.
+public final class Session {
+    public let model: Transformer
+    public let tokenizer: Tokenizer
+    public let cache: KVCache
+    let state: ForwardState
+    public var parallel: ParallelFor
+    /// Every token whose keys and values are in the cache, in order.
+    public private(set) var tokens: [Int32] = []
+
+    private var options = GenerationOptions()
+    private var sampler = Sampler(.greedy)
+    private var decoder: StreamingDecoder
+    /// Sampled, shown to the caller, but not evaluated yet (done lazily, so the last token
+    /// of an answer costs nothing unless the conversation goes on).
+    private var pending: Int32?
+    private var generated = 0
+    private var heldText: [UInt8] = []
+    private var finished = true
+
+    public init(model: Transformer, tokenizer: Tokenizer, contextSize: Int, maxBatch: Int = 64, parallel: @escaping ParallelFor = serialFor) {
+        self.model = model
+        self.tokenizer = tokenizer
+        let batch = max(1, min(maxBatch, contextSize))
+        cache = model.makeCache(contextSize: contextSize, maxBatch: batch)
+        state = model.makeState(maxBatch: batch)
+        self.parallel = parallel
+        decoder = StreamingDecoder(tokenizer: tokenizer)
+    }
+
+    public var contextSize: Int { cache.contextSize }
+
+    /// Evaluates `newTokens` after what the cache holds (in batches), leaving the logits of
+    /// the last one in `logits`. `allLogits` keeps every position's logits for the last
+    /// batch only; use `evaluate(_:each:)` to see all of them.
+    public func append(_ newTokens: [Int32]) throws(EngineError) {
+        try evaluate(newTokens) { _, _ in }
+    }
+
+    /// Evaluates `newTokens`, calling `each(index, logits)` with the logits that follow
+    /// each of them (for perplexity and teacher-forced checks).
+    public func evaluate(_ newTokens: [Int32], each: ((Int, UnsafePointer<Float>) -> Void)?) throws(EngineError) {
+        try flushPending()
+        guard tokens.count + newTokens.count <= contextSize else {
+            throw .promptTooLong(tokens: tokens.count + newTokens.count, contextSize: contextSize)
+        }
+        for token in newTokens where token < 0 || Int(token) >= model.config.vocabularySize {
+            throw .invalidToken(token)
+        }
+        var offset = 0
+        while offset < newTokens.count {
+            let n = min(state.maxBatch, newTokens.count - offset)
+            newTokens[offset..<(offset + n)].withUnsafeBufferPointer { batch in
+                model.forward(batch, start: tokens.count, cache: cache, state: state, allLogits: each != nil, parallel: parallel)
+            }
+            tokens += newTokens[offset..<(offset + n)]
+            if let each {
+                for row in 0..<n { each(offset + row, state.logits + row * model.config.vocabularySize) }
+            }
+            offset += n
+        }
+    }
+
+    /// Logits after the last evaluated token: [vocabulary size].
+    public var logits: UnsafePointer<Float> {
+        UnsafePointer(state.logits + (state.logitRows - 1) * model.config.vocabularySize)
+    }
+
+    /// Starts answering after `prompt` (appended to the conversation so far).
+    public func start(prompt: [Int32], options: GenerationOptions) throws(EngineError) {
+        guard !prompt.isEmpty || !tokens.isEmpty else { throw .emptyPrompt }
+        guard tokens.count + prompt.count + (pending == nil ? 0 : 1) < contextSize else {
+            throw .promptTooLong(tokens: tokens.count + prompt.count, contextSize: contextSize)
+        }
+        try append(prompt)
+        self.options = options
+        sampler = Sampler(options.sampling)
+        decoder = StreamingDecoder(tokenizer: tokenizer)
+        generated = 0
+        heldText = []
+        finished = false
+    }
+
+    /// The next token of the answer, or `.finished`, then nil.
+    public func next() throws(EngineError) -> GenerationEvent? {
+        guard !finished else { return nil }
+        if generated >= options.maxTokens { return finish(.maxTokens) }
+        try flushPending()
+        if tokens.count >= contextSize { return finish(.contextFull) }
+
+        let token = sampler.sample(logits, count: model.config.vocabularySize, history: tokens)
+        generated += 1
+        if tokenizer.vocabulary.isEndOfGeneration(token) {
+            pending = token  // part of the conversation if it goes on
+            return finish(.endOfGeneration)
+        }
+        pending = token
+        heldText += decoder.append(token)
+        if let stop = Self.firstMatch(of: options.stopStrings, in: heldText) {
+            heldText.removeSubrange(stop...)
+            return finish(.stopString)
+        }
+        // Hold back text that could still turn out to start a stop string.
+        let safe = heldText.count - Self.longestStopPrefixSuffix(options.stopStrings, heldText)
+        let text = Array(heldText[..<safe])
+        heldText.removeFirst(safe)
+        return .token(token, text: text)
+    }
+
+    /// Text held back when the answer finished (the rest of the last characters).
+    public func finish(_ reason: FinishReason) -> GenerationEvent {
+        finished = true
+        return .finished(reason)
+    }
+
+    /// Text not yet returned: held back for a possible stop string, or an incomplete
+    /// character. Call after `.finished` to get the end of the answer.
+    public func remainingText() -> [UInt8] {
+        defer { heldText = [] }
+        if !finished { return [] }
+        return heldText + decoder.finish()
+    }
+
+    /// Forgets the conversation (keeps the allocated cache).
+    public func reset() {
+        tokens = []
+        pending = nil
+        finished = true
+    }
+
+    private func flushPending() throws(EngineError) {
+        guard let token = pending else { return }
+        pending = nil
+        guard tokens.count < contextSize else { throw .contextFull(contextSize: contextSize) }
+        [token].withUnsafeBufferPointer { batch in
+            model.forward(batch, start: tokens.count, cache: cache, state: state, parallel: parallel)
+        }
+        tokens.append(token)
+    }
+
+    static func firstMatch(of stops: [[UInt8]], in text: [UInt8]) -> Int? {
+        var best: Int?
+        for stop in stops where !stop.isEmpty && stop.count <= text.count {
+            for start in 0...(text.count - stop.count) where text[start..<(start + stop.count)].elementsEqual(stop) {
+                best = min(best ?? start, start)
+                break
+            }
+        }
+        return best
+    }
+
+    /// Length of the longest suffix of `text` that is a proper prefix of a stop string.
+    static func longestStopPrefixSuffix(_ stops: [[UInt8]], _ text: [UInt8]) -> Int {
+        var longest = 0
+        for stop in stops {
+            for length in stride(from: min(stop.count - 1, text.count), to: longest, by: -1)
+            where text[(text.count - length)...].elementsEqual(stop[..<length]) {
+                longest = length
+                break
+            }
+        }
+        return longest
+    }
+}

@@ -1,0 +1,86 @@
+/// Runs `body(task)` for every task in 0..<count, possibly in parallel. The native shell
+/// hands in its thread pool; the core never starts threads itself.
+public typealias ParallelFor = (_ count: Int, _ body: (Int) -> Void) -> Void
+
+/// Runs the tasks one after another: the default where no thread pool is given.
+public func serialFor(_ count: Int, _ body: (Int) -> Void) {
+    for task in 0..<count { body(task) }
+}
+
+/// A 2-D weight tensor in the model file, used as y = W·x: `rows` outputs, each the dot
+/// product of a stored row of `columns` values with the input.
+public struct WeightMatrix {
+    public let name: String
+    public let type: TensorType
+    /// Output features (ggml's ne1).
+    public let rows: Int
+    /// Input features (ggml's ne0), the length of one stored row.
+    public let columns: Int
+    let data: UnsafeRawPointer
+    let rowBytes: Int
+    let kernels: RowKernels
+
+    /// Rows handed to one parallel task: enough work to amortize scheduling.
+    static let rowsPerTask = 32
+
+    public init(_ tensor: TensorInfo, in file: GGUFFile) throws(ModelError) {
+        guard tensor.shape.count == 2 || (tensor.shape.count > 2 && tensor.shape[2...].allSatisfy { $0 == 1 }) else {
+            throw .badShape(tensor: tensor.name, expected: "2 dimensions", found: tensor.shape)
+        }
+        guard let kernels = RowKernels(tensor.type) else {
+            throw .unsupportedTensorType(tensor: tensor.name, type: tensor.type.name)
+        }
+        name = tensor.name
+        type = tensor.type
+        columns = tensor.shape[0]
+        rows = tensor.shape[1]
+        data = file.data(of: tensor).baseAddress ?? UnsafeRawPointer(file.bytes.baseAddress!)
+        rowBytes = tensor.rowBytes
+        self.kernels = kernels
+    }
+
+    /// Bytes one input row takes once quantized for this matrix's dot product.
+    public var activationRowBytes: Int { kernels.activationRowBytes(count: columns) }
+
+    /// Quantizes `batch` input rows of `columns` floats (x: [batch × columns]) into
+    /// `activations` ([batch × activationRowBytes]).
+    public func quantize(_ x: UnsafePointer<Float>, batch: Int, into activations: UnsafeMutableRawPointer) {
+        for b in 0..<batch {
+            kernels.quantizeActivationRow(x + b * columns, activations + b * activationRowBytes, columns)
+        }
+    }
+
+    /// y = W·x for a batch: x: [batch × columns] f32, y: [batch × rows]. Each weight row is
+    /// loaded once and used for every input of the batch, so prefill reads the weights once
+    /// per batch instead of once per token. `scratch` holds the quantized inputs
+    /// (batch × activationRowBytes bytes).
+    public func multiply(
+        _ x: UnsafePointer<Float>, batch: Int, into y: UnsafeMutablePointer<Float>,
+        scratch: UnsafeMutableRawPointer, parallel: ParallelFor
+    ) {
+        quantize(x, batch: batch, into: scratch)
+        multiplyQuantized(UnsafeRawPointer(scratch), batch: batch, into: y, parallel: parallel)
+    }
+
+    /// y = W·x for inputs already quantized by `quantize`.
+    public func multiplyQuantized(
+        _ activations: UnsafeRawPointer, batch: Int, into y: UnsafeMutablePointer<Float>, parallel: ParallelFor
+    ) {
+        let tasks = (rows + Self.rowsPerTask - 1) / Self.rowsPerTask
+        let activationRowBytes = self.activationRowBytes
+        parallel(tasks) { task in
+            let first = task * Self.rowsPerTask
+            for row in first..<min(first + Self.rowsPerTask, rows) {
+                let weights = data + row * rowBytes
+                for b in 0..<batch {
+                    y[b * rows + row] = kernels.dotRow(weights, activations + b * activationRowBytes, columns)
+                }
+            }
+        }
+    }
+
+    /// Row `row` as floats (an embedding lookup): out: [columns].
+    public func dequantizeRow(_ row: Int, into out: UnsafeMutablePointer<Float>) {
+        kernels.dequantizeRow(data + row * rowBytes, out, columns)
+    }
+}

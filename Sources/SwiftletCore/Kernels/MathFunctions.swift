@@ -1,0 +1,135 @@
+/// The transcendental functions the forward pass needs, in portable Swift (the standard
+/// library has none, and WebAssembly has no libm). `exp` and the activations follow ggml's
+/// CPU code, so results track llama.cpp's closely; sin, cos and tanh are computed in
+/// double precision and rounded, which is what a good libm returns.
+public enum MathFunctions {
+    /// a·b + c, fused where the target has FMA (WebAssembly's baseline does not).
+    @inline(__always)
+    static func fma(_ a: Float, _ b: Float, _ c: Float) -> Float {
+        #if arch(wasm32)
+        return a * b + c
+        #else
+        return c.addingProduct(a, b)
+        #endif
+    }
+
+    /// e^x as ggml's vectorized expf computes it (ARM optimized-routines algorithm,
+    /// under 2 ulp): x = n·ln2 + b, e^b by a degree-5 polynomial, 2^n by exponent bits.
+    @inline(__always)
+    public static func exp(_ x: Float) -> Float {
+        let shifter: Float = 0x1.8p23
+        let z = fma(x, 0x1.715476p+0, shifter)
+        let n = z - shifter
+        let b = fma(-n, 0x1.7f7d1cp-20, fma(-n, 0x1.62e4p-1, x))
+        let e = z.bitPattern &<< 23
+        let k = Float(bitPattern: e &+ Float(1).bitPattern)
+        let u = b * b
+        let j = fma(fma(fma(0x1.0e4020p-7, b, 0x1.573e2ep-5), u, fma(0x1.555e66p-3, b, 0x1.fffdb6p-2)), u, 0x1.ffffecp-1 * b)
+        guard abs(n) > 126 else { return fma(j, k, k) }
+        // Results near or past the float range: scale in two steps, saturating to 0 or ∞.
+        let g: UInt32 = n <= 0 ? 0x8200_0000 : 0
+        let s1 = Float(bitPattern: g &+ 0x7f00_0000)
+        let s2 = Float(bitPattern: e &- g)
+        return abs(n) > 192 ? s1 * s1 : fma(s2, j, s2) * s1
+    }
+
+    /// x·sigmoid(x), as ggml's SiLU.
+    @inline(__always)
+    public static func silu(_ x: Float) -> Float {
+        x / (1 + exp(-x))
+    }
+
+    /// GELU (tanh approximation) the way ggml's CPU backend evaluates it: through a table
+    /// indexed by the input rounded to half precision, holding half-precision results.
+    @inline(__always)
+    public static func gelu(_ x: Float) -> Float {
+        if x <= -10 { return 0 }
+        if x >= 10 { return x }
+        return HalfPrecision.float(fromHalf: geluTable[Int(HalfPrecision.half(fromFloat: x))])
+    }
+
+    /// 0.5·x·(1 + tanh(√(2/π)·x·(1 + 0.044715·x²))) in float, as ggml_gelu_f32.
+    static func geluExact(_ x: Float) -> Float {
+        let inner: Float = 0.79788456080286535587989211986876 * x * (1 + 0.044715 * x * x)
+        return 0.5 * x * (1 + Float(tanh(Double(inner))))
+    }
+
+    static let geluTable: [UInt16] = (0...UInt16.max).map { bits in
+        HalfPrecision.half(fromFloat: geluExact(HalfPrecision.float(fromHalf: bits)))
+    }
+
+    // MARK: Double-precision helpers
+
+    /// e^x in double precision (relative error ≈ 1e-16).
+    static func exp(_ x: Double) -> Double {
+        if x.isNaN { return x }
+        if x > 709.78 { return .infinity }
+        if x < -745.2 { return 0 }
+        let k = (x * 1.4426950408889634).rounded()
+        let r = (x - k * 6.93147180369123816490e-01) - k * 1.90821492927058770002e-10
+        var term = 1.0, sum = 1.0
+        for i in 1...17 {
+            term *= r / Double(i)
+            sum += term
+        }
+        // 2^k in two halves so that k down to −1074 stays representable.
+        let half = Int(k) / 2
+        return sum * Self.powerOfTwo(half) * Self.powerOfTwo(Int(k) - half)
+    }
+
+    private static func powerOfTwo(_ k: Int) -> Double {
+        Double(bitPattern: UInt64(k + 1023) << 52)
+    }
+
+    /// Natural logarithm in double precision: x = m·2^e with m in [√½, √2), then
+    /// ln m = 2·atanh((m − 1)/(m + 1)) by its series.
+    static func log(_ x: Double) -> Double {
+        guard x > 0, x.isFinite else { return x == 0 ? -.infinity : (x.isNaN || x < 0 ? .nan : x) }
+        var exponent = Int(x.exponent)
+        var m = x.significand  // in [1, 2)
+        if m > 1.4142135623730951 {
+            m /= 2
+            exponent += 1
+        }
+        let s = (m - 1) / (m + 1), s2 = s * s
+        var term = s, sum = 0.0
+        for k in stride(from: 1, through: 41, by: 2) {
+            sum += term / Double(k)
+            term *= s2
+        }
+        return 2 * sum + Double(exponent) * 0.69314718055994530942
+    }
+
+    /// Natural logarithm of a float (computed in double precision).
+    public static func logFloat(_ x: Float) -> Float { Float(log(Double(x))) }
+
+    static func tanh(_ x: Double) -> Double {
+        if abs(x) < 1e-5 { return x }
+        if abs(x) > 20 { return x > 0 ? 1 : -1 }
+        let e = exp(2 * abs(x))
+        let t = (e - 1) / (e + 1)
+        return x < 0 ? -t : t
+    }
+
+    /// (sin x, cos x) for rotary embeddings: x reduced by π/2 in double precision (exact
+    /// enough for the angles a context window produces), then Taylor series.
+    public static func sinCos(_ x: Float) -> (sin: Float, cos: Float) {
+        let d = Double(x)
+        let k = (d * 0.63661977236758134308).rounded()  // 2/π
+        let r = (d - k * 1.57079632673412561417e+00) - k * 6.07710050650619224932e-11
+        let r2 = r * r
+        var s = r, c = 1.0, sTerm = r, cTerm = 1.0
+        for i in stride(from: 2, through: 22, by: 2) {
+            cTerm *= -r2 / Double((i - 1) * i)
+            c += cTerm
+            sTerm *= -r2 / Double(i * (i + 1))
+            s += sTerm
+        }
+        switch Int(k) & 3 {
+        case 0: return (Float(s), Float(c))
+        case 1: return (Float(c), Float(-s))
+        case 2: return (Float(-s), Float(-c))
+        default: return (Float(-c), Float(s))
+        }
+    }
+}

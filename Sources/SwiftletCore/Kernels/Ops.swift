@@ -1,0 +1,115 @@
+/// The element-wise and per-row operations of a transformer, on f32 rows. Each follows the
+/// arithmetic of ggml's CPU op so that results track llama.cpp's.
+public enum Ops {
+    /// y = x / √(mean(x²) + ε) · weight, over `count` values. The sum of squares is kept in
+    /// double precision, as ggml does.
+    @inline(__always)
+    public static func rmsNorm(
+        _ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>,
+        count: Int, epsilon: Float
+    ) {
+        var sum = 0.0
+        for i in 0..<count { sum += Double(x[i] * x[i]) }
+        let mean = Float(sum / Double(count))
+        let scale = 1 / (mean + epsilon).squareRoot()
+        for i in 0..<count { y[i] = x[i] * scale * weight[i] }
+    }
+
+    /// y += x over `count` values.
+    @inline(__always)
+    public static func add(_ x: UnsafePointer<Float>, to y: UnsafeMutablePointer<Float>, count: Int) {
+        for i in 0..<count { y[i] += x[i] }
+    }
+
+    @inline(__always)
+    public static func scale(_ x: UnsafeMutablePointer<Float>, by factor: Float, count: Int) {
+        for i in 0..<count { x[i] *= factor }
+    }
+
+    /// Rounds each value to the nearest half-precision value (as storing to and loading
+    /// from an f16 tensor does).
+    @inline(__always)
+    public static func roundToHalf(_ x: UnsafeMutablePointer<Float>, count: Int) {
+        for i in 0..<count { x[i] = HalfPrecision.float(fromHalf: HalfPrecision.half(fromFloat: x[i])) }
+    }
+
+    /// Σ a·b over `count` values, 8 lanes at a time.
+    @inline(__always)
+    public static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
+        var lanes = SIMD8<Float>()
+        var i = 0
+        while i + 8 <= count {
+            lanes += UnsafeRawPointer(a + i).loadUnaligned(as: SIMD8<Float>.self)
+                * UnsafeRawPointer(b + i).loadUnaligned(as: SIMD8<Float>.self)
+            i += 8
+        }
+        var sum = lanes.sum()
+        while i < count {
+            sum += a[i] * b[i]
+            i += 1
+        }
+        return sum
+    }
+
+    /// In-place softmax of `count` values: exp(x − max) / Σ, with the sum in double precision.
+    public static func softmax(_ x: UnsafeMutablePointer<Float>, count: Int) {
+        var maximum = -Float.infinity
+        for i in 0..<count { maximum = max(maximum, x[i]) }
+        var sum = 0.0
+        for i in 0..<count {
+            let e = MathFunctions.exp(x[i] - maximum)
+            x[i] = e
+            sum += Double(e)
+        }
+        let inverse = Float(1 / sum)
+        for i in 0..<count { x[i] *= inverse }
+    }
+}
+
+/// Which dimensions rotary embeddings pair up: adjacent ones (Llama's "normal" RoPE) or
+/// the two halves of each head (GPT-NeoX style, used by Gemma and Qwen).
+public enum RopeStyle: Sendable {
+    case interleaved
+    case halves
+}
+
+/// Rotary position embedding for heads of `dimensions` values (all rotated).
+public struct RotaryEmbedding {
+    public let style: RopeStyle
+    public let dimensions: Int
+    /// base^(−2/dimensions): the angle of pair i is position · thetaScale^i.
+    let thetaScale: Float
+
+    public init(style: RopeStyle, dimensions: Int, base: Float) {
+        self.style = style
+        self.dimensions = dimensions
+        // base^(−2/n) = e^(−2·ln(base)/n), in double precision then rounded.
+        thetaScale = Float(MathFunctions.exp(-2 * MathFunctions.log(Double(base)) / Double(dimensions)))
+    }
+
+    /// cos/sin of each pair's angle at `position`: `table` holds dimensions/2 (cos, sin)
+    /// pairs. The angle is advanced by repeated f32 multiplication, as ggml computes it.
+    public func angles(position: Int, into table: UnsafeMutablePointer<Float>) {
+        var theta = Float(position)
+        for pair in 0..<(dimensions / 2) {
+            let (sin, cos) = MathFunctions.sinCos(theta)
+            table[2 * pair] = cos
+            table[2 * pair + 1] = sin
+            theta *= thetaScale
+        }
+    }
+
+    /// Rotates `heads` consecutive heads of `x` by the angles in `table`.
+    public func apply(_ x: UnsafeMutablePointer<Float>, heads: Int, headStride: Int, table: UnsafePointer<Float>) {
+        for head in 0..<heads {
+            let h = x + head * headStride
+            for pair in 0..<(dimensions / 2) {
+                let (i, j) = style == .interleaved ? (2 * pair, 2 * pair + 1) : (pair, pair + dimensions / 2)
+                let (cos, sin) = (table[2 * pair], table[2 * pair + 1])
+                let (x0, x1) = (h[i], h[j])
+                h[i] = x0 * cos - x1 * sin
+                h[j] = x0 * sin + x1 * cos
+            }
+        }
+    }
+}

@@ -1,0 +1,50 @@
+/// Scratch buffers for one forward pass of up to `maxBatch` tokens, allocated once per
+/// session so the token loop allocates nothing.
+public final class ForwardState {
+    public let maxBatch: Int
+    let x: UnsafeMutablePointer<Float>            // [batch × d] residual stream
+    let normed: UnsafeMutablePointer<Float>       // [batch × d]
+    let q: UnsafeMutablePointer<Float>            // [batch × heads·head_dim]
+    let k: UnsafeMutablePointer<Float>            // [batch × kv_heads·head_dim]
+    let v: UnsafeMutablePointer<Float>            // [batch × kv_heads·head_dim]
+    let attention: UnsafeMutablePointer<Float>    // [batch × heads·head_dim]
+    let projected: UnsafeMutablePointer<Float>    // [batch × d]
+    let gate: UnsafeMutablePointer<Float>         // [batch × ffn]
+    let up: UnsafeMutablePointer<Float>           // [batch × ffn]
+    let ropeTable: UnsafeMutablePointer<Float>    // [head_dim] cos/sin pairs for one position
+    let activations: UnsafeMutableRawPointer      // [batch × widest quantized input row] bytes
+    /// Logits of the last token of a pass, or of every token when all were asked for.
+    public let logits: UnsafeMutablePointer<Float> // [batch × vocab]
+    public private(set) var logitRows = 0
+    let buffers: [UnsafeMutableRawPointer]
+
+    public init(config c: ModelConfig, maxBatch: Int, weights: [WeightMatrix]) {
+        self.maxBatch = maxBatch
+        var buffers: [UnsafeMutableRawPointer] = []
+        func floats(_ count: Int) -> UnsafeMutablePointer<Float> {
+            let pointer = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
+            pointer.initialize(repeating: 0, count: max(count, 1))
+            buffers.append(UnsafeMutableRawPointer(pointer))
+            return pointer
+        }
+        x = floats(maxBatch * c.embeddingLength)
+        normed = floats(maxBatch * c.embeddingLength)
+        q = floats(maxBatch * c.queryWidth)
+        k = floats(maxBatch * c.kvWidth)
+        v = floats(maxBatch * c.kvWidth)
+        attention = floats(maxBatch * c.queryWidth)
+        projected = floats(maxBatch * c.embeddingLength)
+        gate = floats(maxBatch * c.feedForwardLength)
+        up = floats(maxBatch * c.feedForwardLength)
+        ropeTable = floats(c.headDimension)
+        logits = floats(maxBatch * c.vocabularySize)
+        let widest = weights.reduce(0) { max($0, $1.activationRowBytes) }
+        activations = UnsafeMutableRawPointer.allocate(byteCount: max(1, maxBatch * widest), alignment: 64)
+        buffers.append(activations)
+        self.buffers = buffers
+    }
+
+    deinit { buffers.forEach { $0.deallocate() } }
+
+    func setLogitRows(_ rows: Int) { logitRows = rows }
+}

@@ -1,0 +1,179 @@
+/// A loaded model: its configuration and weights (views into the model file). Immutable,
+/// so sessions can share it; each session owns its `KVCache` and `ForwardState`.
+public final class Transformer {
+    public let config: ModelConfig
+    let weights: ModelWeights
+    /// Per layer: the rotary embedding with that layer's base.
+    let rotaries: [RotaryEmbedding]
+    /// The file the weights point into.
+    let owner: ModelBytes?
+
+    public init(_ file: GGUFFile) throws(ModelError) {
+        let config: ModelConfig
+        switch try Architecture(file) {
+        case .llama: config = try .llama(file)
+        case .gemma3: config = try .gemma3(file)
+        }
+        self.config = config
+        owner = file.owner
+        weights = try TensorBinder(file: file).standardWeights(config: config)
+        rotaries = config.slidingWindowLayers.map { sliding in
+            RotaryEmbedding(
+                style: config.ropeStyle, dimensions: config.headDimension,
+                base: sliding ? config.ropeBaseSlidingWindow : config.ropeBase)
+        }
+    }
+
+    /// Every weight matrix, for sizing scratch buffers.
+    public var matrices: [WeightMatrix] {
+        [weights.output] + weights.layers.flatMap { [$0.query, $0.key, $0.value, $0.output, $0.gate, $0.up, $0.down] }
+    }
+
+    public func makeState(maxBatch: Int) -> ForwardState {
+        ForwardState(config: config, maxBatch: maxBatch, weights: matrices)
+    }
+
+    public func makeCache(contextSize: Int, maxBatch: Int) -> KVCache {
+        KVCache(config: config, contextSize: contextSize, maxBatch: maxBatch)
+    }
+
+    /// Runs `tokens` (at most `state.maxBatch`) at positions `start ..< start + count`,
+    /// storing their keys and values in `cache`, and leaves in `state.logits` the logits of
+    /// the last token, or of every token when `allLogits`.
+    public func forward(
+        _ tokens: UnsafeBufferPointer<Int32>, start: Int, cache: KVCache, state s: ForwardState,
+        allLogits: Bool = false, parallel: ParallelFor = serialFor
+    ) {
+        let c = config
+        let n = tokens.count
+        precondition(n > 0 && n <= s.maxBatch && start + n <= cache.contextSize)
+        let d = c.embeddingLength
+
+        for (b, token) in tokens.enumerated() {
+            weights.tokenEmbedding.dequantizeRow(Int(token), into: s.x + b * d)
+            if let scale = c.embeddingScale { Ops.scale(s.x + b * d, by: scale, count: d) }
+        }
+
+        for (layer, w) in weights.layers.enumerated() {
+            attentionBlock(layer: layer, w, count: n, start: start, cache: cache, s, parallel)
+            feedForwardBlock(w, count: n, s, parallel)
+        }
+
+        let outputs = allLogits ? 0..<n : (n - 1)..<n
+        for (row, b) in outputs.enumerated() {
+            Ops.rmsNorm(s.x + b * d, weight: weights.outputNorm, into: s.normed + row * d, count: d, epsilon: c.rmsEpsilon)
+        }
+        weights.output.multiply(s.normed, batch: outputs.count, into: s.logits, scratch: s.activations, parallel: parallel)
+        if let cap = c.finalLogitSoftcap {
+            for i in 0..<(outputs.count * c.vocabularySize) {
+                s.logits[i] = cap * Float(MathFunctions.tanh(Double(s.logits[i] / cap)))
+            }
+        }
+        s.setLogitRows(outputs.count)
+    }
+
+    // MARK: Blocks
+
+    private func attentionBlock(
+        layer: Int, _ w: LayerWeights, count n: Int, start: Int, cache: KVCache, _ s: ForwardState, _ parallel: ParallelFor
+    ) {
+        let c = config
+        let d = c.embeddingLength
+        let hd = c.headDimension
+        for b in 0..<n {
+            Ops.rmsNorm(s.x + b * d, weight: w.attentionNorm, into: s.normed + b * d, count: d, epsilon: c.rmsEpsilon)
+        }
+        w.query.multiply(s.normed, batch: n, into: s.q, scratch: s.activations, parallel: parallel)
+        w.key.multiply(s.normed, batch: n, into: s.k, scratch: s.activations, parallel: parallel)
+        w.value.multiply(s.normed, batch: n, into: s.v, scratch: s.activations, parallel: parallel)
+
+        let rotary = rotaries[layer]
+        for b in 0..<n {
+            let q = s.q + b * c.queryWidth, k = s.k + b * c.kvWidth
+            if let norm = w.queryNorm {
+                for h in 0..<c.headCount { Ops.rmsNorm(q + h * hd, weight: norm, into: q + h * hd, count: hd, epsilon: c.rmsEpsilon) }
+            }
+            if let norm = w.keyNorm {
+                for h in 0..<c.kvHeadCount { Ops.rmsNorm(k + h * hd, weight: norm, into: k + h * hd, count: hd, epsilon: c.rmsEpsilon) }
+            }
+            rotary.angles(position: start + b, into: s.ropeTable)
+            rotary.apply(q, heads: c.headCount, headStride: hd, table: s.ropeTable)
+            rotary.apply(k, heads: c.kvHeadCount, headStride: hd, table: s.ropeTable)
+            if c.queryScale != 1 { Ops.scale(q, by: c.queryScale, count: c.queryWidth) }
+            // The cache stores f16, as llama.cpp's does.
+            let keySlot = cache.key(layer: layer, position: start + b)
+            let valueSlot = cache.value(layer: layer, position: start + b)
+            for i in 0..<c.kvWidth {
+                keySlot[i] = HalfPrecision.half(fromFloat: k[i])
+                valueSlot[i] = HalfPrecision.half(fromFloat: s.v[b * c.kvWidth + i])
+            }
+        }
+
+        let window = c.slidingWindowLayers[layer] ? c.slidingWindow : nil
+        parallel(n * c.headCount) { task in
+            let (b, h) = task.quotientAndRemainder(dividingBy: c.headCount)
+            attendHead(layer: layer, head: h, position: start + b, window: window,
+                       query: s.q + b * c.queryWidth + h * hd, into: s.attention + b * c.queryWidth + h * hd, cache: cache)
+        }
+
+        w.output.multiply(s.attention, batch: n, into: s.projected, scratch: s.activations, parallel: parallel)
+        for b in 0..<n {
+            let out = s.projected + b * d
+            if let norm = w.postAttentionNorm { Ops.rmsNorm(out, weight: norm, into: out, count: d, epsilon: c.rmsEpsilon) }
+            Ops.add(out, to: s.x + b * d, count: d)
+        }
+    }
+
+    /// One query head at `position` attending over the cached keys it may see (all earlier
+    /// positions, or the last `window` of them). As in llama.cpp with an f16 cache, the
+    /// query and the attention weights are rounded to f16 before meeting keys and values.
+    private func attendHead(
+        layer: Int, head: Int, position: Int, window: Int?, query: UnsafePointer<Float>,
+        into out: UnsafeMutablePointer<Float>, cache: KVCache
+    ) {
+        let c = config
+        let hd = c.headDimension
+        let kvOffset = (head / (c.headCount / c.kvHeadCount)) * hd
+        let first = window.map { max(0, position - $0 + 1) } ?? 0
+        let span = position - first + 1
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: span + 2 * hd) { buffer in
+            let scores = buffer.baseAddress!
+            let q = scores + span, row = q + hd
+            for i in 0..<hd { q[i] = HalfPrecision.float(fromHalf: HalfPrecision.half(fromFloat: query[i])) }
+            for j in 0..<span {
+                let key = cache.key(layer: layer, position: first + j) + kvOffset
+                for i in 0..<hd { row[i] = HalfPrecision.float(fromHalf: key[i]) }
+                scores[j] = Ops.dot(q, row, count: hd) * c.scoreScale
+            }
+            Ops.softmax(scores, count: span)
+            Ops.roundToHalf(scores, count: span)
+            out.initialize(repeating: 0, count: hd)
+            for j in 0..<span {
+                let value = cache.value(layer: layer, position: first + j) + kvOffset
+                let p = scores[j]
+                for i in 0..<hd { out[i] += p * HalfPrecision.float(fromHalf: value[i]) }
+            }
+        }
+    }
+
+    private func feedForwardBlock(_ w: LayerWeights, count n: Int, _ s: ForwardState, _ parallel: ParallelFor) {
+        let c = config
+        let d = c.embeddingLength
+        let f = c.feedForwardLength
+        for b in 0..<n {
+            Ops.rmsNorm(s.x + b * d, weight: w.feedForwardNorm, into: s.normed + b * d, count: d, epsilon: c.rmsEpsilon)
+        }
+        w.gate.multiply(s.normed, batch: n, into: s.gate, scratch: s.activations, parallel: parallel)
+        w.up.multiply(s.normed, batch: n, into: s.up, scratch: s.activations, parallel: parallel)
+        for i in 0..<(n * f) {
+            let g = s.gate[i]
+            s.gate[i] = (c.activation == .silu ? MathFunctions.silu(g) : MathFunctions.gelu(g)) * s.up[i]
+        }
+        w.down.multiply(s.gate, batch: n, into: s.projected, scratch: s.activations, parallel: parallel)
+        for b in 0..<n {
+            let out = s.projected + b * d
+            if let norm = w.postFeedForwardNorm { Ops.rmsNorm(out, weight: norm, into: out, count: d, epsilon: c.rmsEpsilon) }
+            Ops.add(out, to: s.x + b * d, count: d)
+        }
+    }
+}
