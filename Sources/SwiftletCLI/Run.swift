@@ -13,6 +13,12 @@ struct Run: ParsableCommand {
     @Option(name: .shortAndLong, help: "The prompt.")
     var prompt: String
 
+    @Flag(help: "Treat the prompt as a user message and apply the model's chat template.")
+    var chat = false
+
+    @Option(help: "A system message (with --chat).")
+    var system: String?
+
     @Option(help: "Maximum tokens to generate.")
     var maxTokens = 256
 
@@ -47,7 +53,16 @@ struct Run: ParsableCommand {
         do { loaded = try LoadedModel(path: model) } catch { throw CLIError(error.description) }
         let loadTime = clock.now - loadStart
 
-        let promptTokens = loaded.tokenizer.encode(prompt, addSpecial: true, parseSpecial: false)
+        let promptTokens: [Int32]
+        if chat {
+            var messages = system.map { [ChatMessage(role: "system", content: $0)] } ?? []
+            messages.append(ChatMessage(role: "user", content: prompt))
+            do {
+                promptTokens = try ChatFormatter(loaded.file.gguf, tokenizer: loaded.tokenizer).tokens(messages)
+            } catch { throw CLIError(error.description) }
+        } else {
+            promptTokens = loaded.tokenizer.encode(prompt, addSpecial: true, parseSpecial: false)
+        }
         let pool = ThreadPool(threadCount: threads)
         let session = Session(
             model: loaded.transformer, tokenizer: loaded.tokenizer, contextSize: context, parallel: pool.parallelFor)

@@ -5,5 +5,5 @@ struct SwiftletCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "swiftlet",
         abstract: "Run small language models on your own machine.",
-        subcommands: [Inspect.self, Tokenize.self, Run.self])
+        subcommands: [Inspect.self, Tokenize.self, Run.self, Perplexity.self])
 }

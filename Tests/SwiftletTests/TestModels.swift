@@ -1,6 +1,6 @@
 import Foundation
 
-/// The real models, fetched once through scripts/fetch-models (which caches and verifies
+/// The real models (and a text to measure them on), fetched once through scripts/fetch-models (which caches and verifies
 /// them) the first time a test asks.
 enum TestModels {
     static let repositoryRoot = URL(fileURLWithPath: #filePath)
@@ -8,6 +8,8 @@ enum TestModels {
 
     static let smolLM2 = Result { try path(of: "smollm2") }
     static let gemma3 = Result { try path(of: "gemma3") }
+    /// "Botchan" (Project Gutenberg), the text llama-perplexity figures here are measured on.
+    static let botchan = Result { try path(of: "botchan") }
 
     struct FetchFailed: Error, CustomStringConvertible {
         let description: String

@@ -82,15 +82,16 @@ public final class Session {
     public var contextSize: Int { cache.contextSize }
 
     /// Evaluates `newTokens` after what the cache holds (in batches), leaving the logits of
-    /// the last one in `logits`. `allLogits` keeps every position's logits for the last
-    /// batch only; use `evaluate(_:each:)` to see all of them.
+    /// the last one in `logits`.
     public func append(_ newTokens: [Int32]) throws(EngineError) {
-        try evaluate(newTokens) { _, _ in }
+        try evaluate(newTokens, each: nil)
     }
 
     /// Evaluates `newTokens`, calling `each(index, logits)` with the logits that follow
-    /// each of them (for perplexity and teacher-forced checks).
-    public func evaluate(_ newTokens: [Int32], each: ((Int, UnsafePointer<Float>) -> Void)?) throws(EngineError) {
+    /// each of them from index `logitsFrom` on (for perplexity and teacher-forced checks).
+    public func evaluate(
+        _ newTokens: [Int32], logitsFrom: Int = 0, each: ((Int, UnsafePointer<Float>) -> Void)?
+    ) throws(EngineError) {
         try flushPending()
         guard tokens.count + newTokens.count <= contextSize else {
             throw .promptTooLong(tokens: tokens.count + newTokens.count, contextSize: contextSize)
@@ -101,12 +102,14 @@ public final class Session {
         var offset = 0
         while offset < newTokens.count {
             let n = min(state.maxBatch, newTokens.count - offset)
+            // Logits for rows from `first` on (the last row alone when nobody looks).
+            let first = each == nil ? n - 1 : max(0, logitsFrom - offset)
             newTokens[offset..<(offset + n)].withUnsafeBufferPointer { batch in
-                model.forward(batch, start: tokens.count, cache: cache, state: state, allLogits: each != nil, parallel: parallel)
+                model.forward(batch, start: tokens.count, cache: cache, state: state, logitsFrom: first, parallel: parallel)
             }
             tokens += newTokens[offset..<(offset + n)]
-            if let each {
-                for row in 0..<n { each(offset + row, state.logits + row * model.config.vocabularySize) }
+            if let each, first < n {
+                for row in first..<n { each(offset + row, state.logits + (row - first) * model.config.vocabularySize) }
             }
             offset += n
         }

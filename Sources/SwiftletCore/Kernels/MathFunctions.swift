@@ -61,7 +61,7 @@ public enum MathFunctions {
     // MARK: Double-precision helpers
 
     /// e^x in double precision (relative error ≈ 1e-16).
-    static func exp(_ x: Double) -> Double {
+    public static func exp(_ x: Double) -> Double {
         if x.isNaN { return x }
         if x > 709.78 { return .infinity }
         if x < -745.2 { return 0 }
@@ -83,7 +83,7 @@ public enum MathFunctions {
 
     /// Natural logarithm in double precision: x = m·2^e with m in [√½, √2), then
     /// ln m = 2·atanh((m − 1)/(m + 1)) by its series.
-    static func log(_ x: Double) -> Double {
+    public static func log(_ x: Double) -> Double {
         guard x > 0, x.isFinite else { return x == 0 ? -.infinity : (x.isNaN || x < 0 ? .nan : x) }
         var exponent = Int(x.exponent)
         var m = x.significand  // in [1, 2)

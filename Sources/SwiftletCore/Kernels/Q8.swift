@@ -16,15 +16,14 @@ public enum Q8_0: WeightFormat, ActivationFormat {
         }
     }
 
-    /// ggml's quantize_row_q8_0_ref: scale so the largest magnitude maps to ±127, round half
-    /// away from zero. The f32 scale quantizes; its f16 rounding is what is stored.
+    /// As llama.cpp quantizes activations at run time on x86 (quantize_row_q8_0): the
+    /// largest magnitude maps to ±127 through the multiplier 127/max, rounding half to
+    /// even. (ggml's reference quantizer, used for model files, multiplies by 1/d and
+    /// rounds half away from zero, which differs in the last bit of some values.)
     public static func quantize(_ values: UnsafePointer<Float>, into block: UnsafeMutableRawPointer) {
-        let d = Q8Scale.absoluteMax(values, 32) / 127
-        let inverse: Float = d != 0 ? 1 / d : 0
-        block.storeBytes(of: HalfPrecision.half(fromFloat: d).littleEndian, as: UInt16.self)
-        for i in 0..<32 {
-            block.storeBytes(of: Int8(saturating: (values[i] * inverse).rounded()), toByteOffset: 2 + i, as: Int8.self)
-        }
+        let maximum = Q8Scale.absoluteMax(values, 32)
+        block.storeBytes(of: HalfPrecision.half(fromFloat: maximum / 127).littleEndian, as: UInt16.self)
+        Q8Scale.round(values, multiplier: maximum != 0 ? 127 / maximum : 0, into: block + 2)
     }
 
     public static func dot(_ weights: UnsafeRawPointer, _ activation: UnsafeRawPointer, blocks: Int) -> Float {
@@ -55,18 +54,15 @@ public enum Q8_1: ActivationFormat {
         }
     }
 
-    /// ggml's quantize_row_q8_1_ref.
+    /// As Q8_0 (llama.cpp's x86 run-time rounding), plus the sum.
     public static func quantize(_ values: UnsafePointer<Float>, into block: UnsafeMutableRawPointer) {
-        let d = Q8Scale.absoluteMax(values, 32) / 127
-        let inverse: Float = d != 0 ? 1 / d : 0
+        let maximum = Q8Scale.absoluteMax(values, 32)
+        let d = maximum / 127
+        Q8Scale.round(values, multiplier: maximum != 0 ? 127 / maximum : 0, into: block + 4)
         var sum: Int32 = 0
-        for i in 0..<32 {
-            let q = Int8(saturating: (values[i] * inverse).rounded())
-            block.storeBytes(of: q, toByteOffset: 4 + i, as: Int8.self)
-            sum += Int32(q)
-        }
+        for i in 0..<32 { sum += Int32(block.load(fromByteOffset: 4 + i, as: Int8.self)) }
         block.storeBytes(of: HalfPrecision.half(fromFloat: d).littleEndian, as: UInt16.self)
-        block.storeBytes(of: HalfPrecision.half(fromFloat: Float(sum) * d).littleEndian, toByteOffset: 2, as: UInt16.self)
+        block.storeBytes(of: HalfPrecision.half(fromFloat: d * Float(sum)).littleEndian, toByteOffset: 2, as: UInt16.self)
     }
 }
 
@@ -131,5 +127,13 @@ enum Q8Scale {
         var result: Float = 0
         for i in 0..<count { result = Swift.max(result, abs(values[i])) }
         return result
+    }
+
+    /// 32 values × `multiplier`, rounded half to even, as int8.
+    @inline(__always)
+    static func round(_ values: UnsafePointer<Float>, multiplier: Float, into out: UnsafeMutableRawPointer) {
+        for i in 0..<32 {
+            out.storeBytes(of: Int8(saturating: (values[i] * multiplier).rounded(.toNearestOrEven)), toByteOffset: i, as: Int8.self)
+        }
     }
 }

@@ -39,10 +39,11 @@ public final class Transformer {
 
     /// Runs `tokens` (at most `state.maxBatch`) at positions `start ..< start + count`,
     /// storing their keys and values in `cache`, and leaves in `state.logits` the logits of
-    /// the last token, or of every token when `allLogits`.
+    /// the tokens from index `logitsFrom` on (default: the last one only). The vocabulary
+    /// projection is the costliest matrix, so it runs only for the rows asked for.
     public func forward(
         _ tokens: UnsafeBufferPointer<Int32>, start: Int, cache: KVCache, state s: ForwardState,
-        allLogits: Bool = false, parallel: ParallelFor = serialFor
+        logitsFrom: Int? = nil, parallel: ParallelFor = serialFor
     ) {
         let c = config
         let n = tokens.count
@@ -59,7 +60,7 @@ public final class Transformer {
             feedForwardBlock(w, count: n, s, parallel)
         }
 
-        let outputs = allLogits ? 0..<n : (n - 1)..<n
+        let outputs = min(max(logitsFrom ?? (n - 1), 0), n - 1)..<n
         for (row, b) in outputs.enumerated() {
             Ops.rmsNorm(s.x + b * d, weight: weights.outputNorm, into: s.normed + row * d, count: d, epsilon: c.rmsEpsilon)
         }
