@@ -33,11 +33,36 @@ import Testing
         #expect(!TensorType.iq2_xxs.isComputable)
     }
 
-    @Test func q8_0ActivationQuantizationIsBitIdenticalToGGUF() {
+    /// Activations are quantized as llama.cpp does at run time on x86 (multiplier 127/max,
+    /// ties to even): bit-identical to that, emulated in numpy by scripts/make-fixtures.
+    @Test func activationQuantizationIsBitIdenticalToLlamaCppRuntime() {
         let values = QuantFixture.activation
-        var quantized = [UInt8](repeating: 0, count: values.count / 32 * Q8_0.blockBytes)
-        Q8_0.quantizeRow(values, into: &quantized, count: values.count)
-        #expect(quantized == QuantFixture.activationQ8_0)
+        var q8_0 = [UInt8](repeating: 0, count: values.count / 32 * Q8_0.blockBytes)
+        Q8_0.quantizeRow(values, into: &q8_0, count: values.count)
+        #expect(q8_0 == QuantFixture.bytes("activation.Q8_0.runtime.bin"))
+        var q8_1 = [UInt8](repeating: 0, count: values.count / 32 * Q8_1.blockBytes)
+        Q8_1.quantizeRow(values, into: &q8_1, count: values.count)
+        #expect(q8_1 == QuantFixture.bytes("activation.Q8_1.runtime.bin"))
+    }
+
+    /// gguf's (and ggml's reference) Q8_0 quantizer, used for model files, multiplies by
+    /// 1/d and rounds half away from zero: the same scales, quants at most one step apart.
+    @Test func activationQuantizationDiffersFromTheFileQuantizerByAtMostOneStep() {
+        let values = QuantFixture.activation
+        var ours = [UInt8](repeating: 0, count: values.count / 32 * Q8_0.blockBytes)
+        Q8_0.quantizeRow(values, into: &ours, count: values.count)
+        let reference = QuantFixture.activationQ8_0
+        var differing = 0
+        for block in 0..<(values.count / 32) {
+            let base = block * Q8_0.blockBytes
+            #expect(ours[base..<(base + 2)] == reference[base..<(base + 2)])
+            for i in (base + 2)..<(base + Q8_0.blockBytes) {
+                let step = abs(Int(Int8(bitPattern: ours[i])) - Int(Int8(bitPattern: reference[i])))
+                #expect(step <= 1)
+                differing += step
+            }
+        }
+        #expect(differing < values.count / 100)
     }
 
     /// Q8_1 and Q8_K have no quantizer in `gguf`; check the properties ggml's reference
