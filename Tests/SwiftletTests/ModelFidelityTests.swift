@@ -16,7 +16,10 @@ import Testing
         let stopped_at_eog: Bool
         let steps: [Step]
     }
-    struct GenerationReference: Decodable { let cases: [GenerationCase] }
+    struct GenerationReference: Decodable {
+        let eog_ids: [Int32]
+        let cases: [GenerationCase]
+    }
 
     struct Position: Decodable { let top1: Int32; let top: [[Double]] }
     struct TeacherForcedReference: Decodable {
@@ -64,6 +67,7 @@ import Testing
         // than the margins at which its batched and one-at-a-time evaluations disagree.
         let nearTie = try Self.selfConsistency(name).max_disagreement_margin
         let model = try Self.load(index)
+        #expect(model.tokenizer.vocabulary.endOfGeneration.sorted() == reference.eog_ids, "\(name): end-of-generation tokens")
         var identical = 0
         var report: [String] = []
         for test in reference.cases {

@@ -170,10 +170,13 @@ public struct Vocabulary {
         mergeRanks = kind == .bytePairEncoding ? try Self.mergeRanks(metadata, table: table) : [:]
     }
 
-    /// Token names llama.cpp treats as ending a generation, whatever the file says.
+    /// Token names llama.cpp treats as ending a generation (end of turn, end of text, and
+    /// the fill-in-the-middle padding/repository/file separators), whatever the file says.
     static let endOfGenerationNames = [
         "<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "</s>", "<|eom_id|>",
         "<EOT>", "_<EOT>", "[EOT]", "[EOS]", "<|end_of_text|>", "<end_of_utterance>", "<eos>",
+        "<|fim_pad|>", "<fim-pad>", "<fim_pad>", "<PAD>", "<|fim_repo|>", "<|repo_name|>", "<fim-repo>",
+        "<REPO>", "<reponame>", "<|file_sep|>",
     ]
 
     public func text(of token: Int32) -> UnsafeRawBufferPointer { table.text(token) }
