@@ -347,3 +347,33 @@ import Testing
         #expect(ChatTemplate.builtIn(architecture: "gemma3", hasToken: noSpecials) != nil)
     }
 }
+
+/// The built-in Gemma template (for Gemma files without a chat template) against
+/// llama.cpp's own built-in Gemma format, which is independent of our Jinja source:
+/// the same text, but for the BOS that Hugging Face's templates write and llama.cpp's
+/// tokenizer adds instead. One known difference: llama.cpp trims the system prompt, while
+/// Hugging Face's Gemma 3 template (which ours follows) keeps it as given.
+@Suite struct BuiltInGemmaTemplateTests {
+    struct Message: Decodable { let role: String; let content: String }
+    struct Case: Decodable { let messages: [Message]; let add_generation_prompt: Bool; let rendered: String }
+    struct Reference: Decodable { let cases: [Case] }
+
+    @Test func matchesLlamaCppsGemmaFormat() throws {
+        let url = Bundle.module.resourceURL!.appendingPathComponent("Fixtures/chat-templates/llamacpp-gemma.json")
+        let reference = try JSONDecoder().decode(Reference.self, from: Data(contentsOf: url))
+        let template = ChatTemplate.builtIn(.gemma)
+        var compared = 0
+        for test in reference.cases {
+            let untrimmedSystem = test.messages.contains {
+                $0.role == "system" && $0.content != $0.content.trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            if untrimmedSystem { continue }
+            compared += 1
+            let rendered = try template.render(
+                messages: test.messages.map { ChatMessage(role: $0.role, content: $0.content) },
+                addGenerationPrompt: test.add_generation_prompt, bosToken: "<bos>", eosToken: "<eos>")
+            #expect(rendered == "<bos>" + test.rendered)
+        }
+        #expect(compared >= 8)
+    }
+}

@@ -94,6 +94,28 @@ import Testing
         print("fidelity: \(name): \(identical) of \(reference.cases.count) greedy continuations identical. \(report.joined(separator: "; "))")
     }
 
+    /// The issue's check of a whole answer: SmolLM2 through its own chat template (which
+    /// adds its default system prompt), greedy.
+    @Test func smolLM2DefinesAPrimeNumber() throws {
+        let model = try Self.load(0)
+        let prompt = try ChatFormatter(model.file.gguf, tokenizer: model.tokenizer)
+            .tokens([ChatMessage(role: "user", content: "Explain what a prime number is in one sentence.")])
+        let session = Session(model: model.transformer, tokenizer: model.tokenizer, contextSize: 256, parallel: Self.pool.parallelFor)
+        try session.start(prompt: prompt, options: GenerationOptions(maxTokens: 64, sampling: .greedy))
+        var text: [UInt8] = []
+        var reason: FinishReason?
+        while let event = try session.next() {
+            switch event {
+            case let .token(_, piece): text += piece
+            case let .finished(why): reason = why
+            }
+        }
+        text += session.remainingText()
+        #expect(String(decoding: text, as: UTF8.self)
+            == "A prime number is a positive integer greater than 1 that has no positive integer divisors other than 1 and itself.")
+        #expect(reason == .endOfGeneration)
+    }
+
     /// Over 600 tokens of real text, our next-token distributions are as close to
     /// llama.cpp's (batched) as llama.cpp's own one-at-a-time evaluation is: top-1
     /// agreement within 2 points of it, mean KL divergence at most twice its. The KL is

@@ -1,0 +1,96 @@
+import Foundation
+import SwiftletCore
+import Testing
+
+/// The forward pass's building blocks against straightforward double-precision references.
+@Suite struct BuildingBlockTests {
+    static func randomVector(_ count: Int, seed: UInt64, scale: Float = 1) -> [Float] {
+        var random = RandomGenerator(seed: seed)
+        return (0..<count).map { _ in (random.nextUnitFloat() * 2 - 1) * scale }
+    }
+
+    @Test func expTracksTheTrueExponential() {
+        for x in stride(from: Float(-87), through: 88, by: 0.37) {
+            let expected = Foundation.exp(Double(x))
+            #expect(abs(Double(MathFunctions.exp(x)) - expected) <= 3e-7 * expected, "exp(\(x))")
+        }
+        #expect(MathFunctions.exp(Float(-200)) == 0)
+        #expect(MathFunctions.exp(Float(200)) == .infinity)
+    }
+
+    @Test func siluAndGeluFollowTheirDefinitions() {
+        for x in stride(from: Float(-12), through: 12, by: 0.01) {
+            let silu = Double(x) / (1 + Foundation.exp(-Double(x)))
+            #expect(abs(Double(MathFunctions.silu(x)) - silu) <= 1e-6 * max(1, abs(silu)))
+            let inner = 0.7978845608028654 * Double(x) * (1 + 0.044715 * Double(x) * Double(x))
+            let gelu = 0.5 * Double(x) * (1 + Foundation.tanh(inner))
+            // ggml's GELU looks the input up at half precision: its error is that rounding's.
+            #expect(abs(Double(MathFunctions.gelu(x)) - gelu) <= 2e-3 * max(1, abs(gelu)), "gelu(\(x))")
+        }
+    }
+
+    @Test func rmsNormScalesToUnitRootMeanSquare() {
+        let x = Self.randomVector(640, seed: 1, scale: 30)
+        let weight = Self.randomVector(640, seed: 2)
+        var y = [Float](repeating: 0, count: 640)
+        Ops.rmsNorm(x, weight: weight, into: &y, count: 640, epsilon: 1e-6)
+        let rms = (x.reduce(0.0) { $0 + Double($1) * Double($1) } / 640 + 1e-6).squareRoot()
+        for i in 0..<640 {
+            #expect(abs(Double(y[i]) - Double(x[i]) / rms * Double(weight[i])) <= 1e-5 * max(1, abs(Double(y[i]))))
+        }
+    }
+
+    @Test func softmaxSumsToOneAndKeepsOrder() {
+        var x = Self.randomVector(1000, seed: 3, scale: 20)
+        let original = x
+        Ops.softmax(&x, count: 1000)
+        let maximum = original.max()!
+        let total = original.reduce(0.0) { $0 + Foundation.exp(Double($1 - maximum)) }
+        #expect(abs(x.reduce(0.0) { $0 + Double($1) } - 1) < 1e-5)
+        for i in 0..<1000 {
+            #expect(abs(Double(x[i]) - Foundation.exp(Double(original[i] - maximum)) / total) < 1e-6)
+        }
+    }
+
+    /// RoPE rotates pair i of a head at position p by p·base^(−2i/d): adjacent pairs for
+    /// Llama, the two halves for NeoX-style models. Rotations keep norms and compose.
+    @Test(arguments: [RopeStyle.interleaved, .halves])
+    func ropeRotatesPairsByPositionDependentAngles(_ style: RopeStyle) {
+        let dimensions = 64, base: Float = 10_000
+        let rope = RotaryEmbedding(style: style, dimensions: dimensions, base: base)
+        var table = [Float](repeating: 0, count: dimensions)
+        for position in [0, 1, 7, 500, 8191] {
+            var x = Self.randomVector(dimensions, seed: UInt64(position) + 10)
+            let original = x
+            rope.angles(position: position, into: &table)
+            rope.apply(&x, heads: 1, headStride: dimensions, table: table)
+            for pair in 0..<(dimensions / 2) {
+                let (i, j) = style == .interleaved ? (2 * pair, 2 * pair + 1) : (pair, pair + dimensions / 2)
+                let theta = Double(position) * Foundation.pow(Double(base), -2 * Double(pair) / Double(dimensions))
+                let (c, s) = (Foundation.cos(theta), Foundation.sin(theta))
+                let expected0 = Double(original[i]) * c - Double(original[j]) * s
+                let expected1 = Double(original[i]) * s + Double(original[j]) * c
+                // f32 angle accumulation (as ggml) costs a few ulps of the angle per step.
+                let tolerance = 1e-6 + 4e-7 * theta
+                #expect(abs(Double(x[i]) - expected0) <= tolerance, "position \(position) pair \(pair)")
+                #expect(abs(Double(x[j]) - expected1) <= tolerance, "position \(position) pair \(pair)")
+            }
+        }
+    }
+
+    @Test func samplerIsGreedyAtZeroTemperatureAndReproducibleWithASeed() {
+        let logits = Self.randomVector(5000, seed: 4, scale: 5)
+        var greedy = Sampler(.greedy)
+        let best = logits.indices.max { logits[$0] < logits[$1] }!
+        #expect(greedy.sample(logits, count: 5000, history: [Int32]()) == Int32(best))
+
+        let parameters = SamplingParameters(temperature: 0.9, topK: 50, topP: 0.9, minP: 0.02, seed: 42)
+        var a = Sampler(parameters), b = Sampler(parameters)
+        let drawsA = (0..<50).map { _ in a.sample(logits, count: 5000, history: [Int32]()) }
+        let drawsB = (0..<50).map { _ in b.sample(logits, count: 5000, history: [Int32]()) }
+        #expect(drawsA == drawsB)
+        let top50 = Set(logits.indices.sorted { logits[$0] > logits[$1] }.prefix(50).map(Int32.init))
+        #expect(drawsA.allSatisfy(top50.contains))
+        #expect(Set(drawsA).count > 1)
+    }
+}
