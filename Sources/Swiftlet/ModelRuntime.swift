@@ -1,4 +1,14 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import SwiftletCore
+
+extension PlatformMath {
+    /// The C library's sinf, cosf and powf: what llama.cpp uses on this machine.
+    public static let native = PlatformMath(sinCos: { (sinf($0), cosf($0)) }, pow: { powf($0, $1) })
+}
 
 /// A model file opened for inference: the mapping, the parsed model and its tokenizer.
 public final class LoadedModel: @unchecked Sendable {
@@ -8,7 +18,7 @@ public final class LoadedModel: @unchecked Sendable {
 
     public init(path: String) throws(ModelLoadError) {
         do { file = try ModelFile(path: path) } catch { throw .file(error) }
-        do { transformer = try Transformer(file.gguf) } catch { throw .model(error) }
+        do { transformer = try Transformer(file.gguf, math: .native) } catch { throw .model(error) }
         do { tokenizer = try Tokenizer(file.gguf) } catch { throw .model(.tokenizer(error)) }
     }
 }

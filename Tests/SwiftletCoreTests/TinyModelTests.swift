@@ -67,13 +67,19 @@ import Testing
 
     static let tokens: [Int32] = [3, 17, 42, 8, 8, 29, 1, 33, 12, 40]
 
+    /// Batches of any size (2 or more tokens) give the same bits, whatever the split; one
+    /// token at a time sums attention in another order (as llama.cpp does), so it agrees
+    /// to float rounding.
     @Test(arguments: [nil, 4] as [Int?])
-    func batchedAndOneAtATimeEvaluationAgreeExactly(_ window: Int?) throws {
+    func batchSizeDoesNotChangeTheResult(_ window: Int?) throws {
         let bytes = Self.model(window: window)
+        let batched = try Self.logits(bytes, Self.tokens, batch: 10)
+        #expect(try Self.logits(bytes, Self.tokens, batch: 2) == batched)
+        #expect(try Self.logits(bytes, Self.tokens, batch: 5) == batched)
         let oneAtATime = try Self.logits(bytes, Self.tokens, batch: 1)
-        #expect(try Self.logits(bytes, Self.tokens, batch: 3) == oneAtATime)
-        #expect(try Self.logits(bytes, Self.tokens, batch: 10) == oneAtATime)
-        #expect(oneAtATime.allSatisfy { $0.isFinite })
+        let scale = batched.map { abs($0) }.max()!
+        #expect(zip(oneAtATime, batched).allSatisfy { abs($0 - $1) <= 1e-4 * scale })
+        #expect(batched.allSatisfy { $0.isFinite })
     }
 
     /// With one sliding-window layer of 4, the last position sees exactly the last 4

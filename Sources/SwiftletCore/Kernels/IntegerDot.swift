@@ -11,29 +11,82 @@ enum IntegerDot {
         return sum
     }
 
-    /// Σ q[i]·b[i] for the 32 4-bit values of a 16-byte block (low nibbles are elements
-    /// 0–15, high nibbles 16–31: ggml's order for Q4_0/Q4_1/Q5_0/Q5_1), each minus `offset`.
+    // MARK: ggml's x86 accumulation order
+    //
+    // llama.cpp's AVX2 kernels do not sum a block's 32 products into one integer: they
+    // keep 8 lanes of 4 consecutive products each, convert them to float, and accumulate
+    // scale·lane with fused multiply-adds across blocks, then add the lanes in a fixed
+    // order. Following that order gives the same float results, which keeps Swiftlet's
+    // greedy output token-identical with llama.cpp's instead of drifting at near-ties.
+
+    /// Lane k = Σ a[i]·b[i] over i in 4k ..< 4k + 4, for 32 int8 values.
     @inline(__always)
-    static func nibbleDot(_ packed: UnsafePointer<UInt8>, _ b: UnsafePointer<Int8>, offset: Int32) -> Int32 {
-        var sum: Int32 = 0
-        for i in 0..<16 {
-            let byte = Int32(packed[i])
-            sum &+= ((byte & 0x0f) &- offset) &* Int32(b[i]) &+ ((byte >> 4) &- offset) &* Int32(b[i + 16])
+    static func lanes(_ a: UnsafePointer<Int8>, _ b: UnsafePointer<Int8>) -> SIMD8<Float> {
+        var lanes = SIMD8<Float>()
+        for k in 0..<8 {
+            var sum: Int32 = 0
+            for i in (4 * k)..<(4 * k + 4) { sum &+= Int32(a[i]) &* Int32(b[i]) }
+            lanes[k] = Float(sum)
         }
-        return sum
+        return lanes
     }
 
-    /// As `nibbleDot`, with a fifth bit per value from `high` (bit i for element i).
+    /// As `lanes`, for the 32 nibbles of a 16-byte block (minus `offset`), with optional
+    /// fifth bits from `high`: lanes 0–3 hold the low nibbles, 4–7 the high ones.
     @inline(__always)
-    static func fiveBitDot(_ packed: UnsafePointer<UInt8>, high: UInt32, _ b: UnsafePointer<Int8>, offset: Int32) -> Int32 {
-        var sum: Int32 = 0
-        for i in 0..<16 {
-            let byte = Int32(packed[i])
-            let low = (byte & 0x0f) | Int32((high >> UInt32(i)) & 1) << 4
-            let upper = (byte >> 4) | Int32((high >> UInt32(i + 16)) & 1) << 4
-            sum &+= (low &- offset) &* Int32(b[i]) &+ (upper &- offset) &* Int32(b[i + 16])
+    static func nibbleLanes(_ packed: UnsafePointer<UInt8>, high: UInt32 = 0, _ b: UnsafePointer<Int8>, offset: Int32) -> SIMD8<Float> {
+        var lanes = SIMD8<Float>()
+        for k in 0..<4 {
+            var low: Int32 = 0, upper: Int32 = 0
+            for i in (4 * k)..<(4 * k + 4) {
+                let byte = Int32(packed[i])
+                let q0 = (byte & 0x0f) | Int32((high >> UInt32(i)) & 1) << 4
+                let q1 = (byte >> 4) | Int32((high >> UInt32(i + 16)) & 1) << 4
+                low &+= (q0 &- offset) &* Int32(b[i])
+                upper &+= (q1 &- offset) &* Int32(b[i + 16])
+            }
+            lanes[k] = Float(low)
+            lanes[k + 4] = Float(upper)
         }
-        return sum
+        return lanes
+    }
+
+    /// acc + scale·lanes, fused per lane where the target has FMA.
+    @inline(__always)
+    static func accumulate(_ acc: SIMD8<Float>, _ scale: Float, _ lanes: SIMD8<Float>) -> SIMD8<Float> {
+        #if arch(wasm32)
+        return acc + scale * lanes
+        #else
+        return acc.addingProduct(SIMD8(repeating: scale), lanes)
+        #endif
+    }
+
+    /// Σ over `blocks` blocks of a 32-value format paired with a Q8_0 or Q8_1 activation:
+    /// d·da·lanes per block (both scales f16 at offset 0), plus, for formats with an offset
+    /// m at offset 2 (Q4_1, Q5_1), m·s with the Q8_1 block sum s, accumulated apart as
+    /// llama.cpp does.
+    @inline(__always)
+    static func blockDot(
+        _ weights: UnsafeRawPointer, _ activation: UnsafeRawPointer, blocks: Int,
+        weightBytes: Int, activationBytes: Int, hasOffset: Bool,
+        lanes: (_ weight: UnsafeRawPointer, _ activation: UnsafeRawPointer) -> SIMD8<Float>
+    ) -> Float {
+        var acc = SIMD8<Float>()
+        var offsets: Float = 0
+        for b in 0..<blocks {
+            let w = weights + b * weightBytes, a = activation + b * activationBytes
+            if hasOffset { offsets = MathFunctions.fma(w.loadHalf(at: 2), a.loadHalf(at: 2), offsets) }
+            acc = accumulate(acc, w.loadHalf(at: 0) * a.loadHalf(at: 0), lanes(w, a))
+        }
+        return hasOffset ? horizontalSum(acc) + offsets : horizontalSum(acc)
+    }
+
+    /// The lanes' sum in ggml's x86 order (hsum_float_8): high half onto low half, then
+    /// pairs, then the last two.
+    @inline(__always)
+    static func horizontalSum(_ v: SIMD8<Float>) -> Float {
+        let (a0, a1, a2, a3) = (v[4] + v[0], v[5] + v[1], v[6] + v[2], v[7] + v[3])
+        return (a0 + a2) + (a1 + a3)
     }
 
     /// The 32 values of a nibble block (with optional fifth bits), for dequantization.

@@ -1,3 +1,21 @@
+/// The few functions whose last bit the host's C library decides in llama.cpp (sin, cos
+/// and pow for rotary embeddings). The native shell hands in the platform's libm, so
+/// Swiftlet rounds exactly as llama.cpp does on the same machine; the portable versions
+/// (for WebAssembly) are accurate to within an ulp.
+public struct PlatformMath: Sendable {
+    public var sinCos: @Sendable (Float) -> (sin: Float, cos: Float)
+    public var pow: @Sendable (Float, Float) -> Float
+
+    public init(sinCos: @escaping @Sendable (Float) -> (sin: Float, cos: Float), pow: @escaping @Sendable (Float, Float) -> Float) {
+        self.sinCos = sinCos
+        self.pow = pow
+    }
+
+    public static let portable = PlatformMath(
+        sinCos: { MathFunctions.sinCos($0) },
+        pow: { base, exponent in Float(MathFunctions.exp(Double(exponent) * MathFunctions.log(Double(base)))) })
+}
+
 /// The transcendental functions the forward pass needs, in portable Swift (the standard
 /// library has none, and WebAssembly has no libm). `exp` and the activations follow ggml's
 /// CPU code, so results track llama.cpp's closely; sin, cos and tanh are computed in

@@ -51,15 +51,21 @@ public enum Ops {
         return sum
     }
 
-    /// In-place softmax of `count` values: exp(x − max) / Σ, with the sum in double precision.
+    /// In-place softmax of `count` values (a multiple of 8): exp(x − max) / Σ, summed as
+    /// ggml does: each group of 8 in f32 (lanes paired high with low), the groups in double.
     public static func softmax(_ x: UnsafeMutablePointer<Float>, count: Int) {
+        precondition(count % 8 == 0)
         var maximum = -Float.infinity
         for i in 0..<count { maximum = max(maximum, x[i]) }
         var sum = 0.0
-        for i in 0..<count {
-            let e = MathFunctions.exp(x[i] - maximum)
-            x[i] = e
-            sum += Double(e)
+        for group in stride(from: 0, to: count, by: 8) {
+            var lanes = SIMD8<Float>()
+            for lane in 0..<8 {
+                let e = MathFunctions.exp(x[group + lane] - maximum)
+                x[group + lane] = e
+                lanes[lane] = e
+            }
+            sum += Double(IntegerDot.horizontalSum(lanes))
         }
         let inverse = Float(1 / sum)
         for i in 0..<count { x[i] *= inverse }
@@ -79,12 +85,13 @@ public struct RotaryEmbedding {
     public let dimensions: Int
     /// base^(−2/dimensions): the angle of pair i is position · thetaScale^i.
     let thetaScale: Float
+    let math: PlatformMath
 
-    public init(style: RopeStyle, dimensions: Int, base: Float) {
+    public init(style: RopeStyle, dimensions: Int, base: Float, math: PlatformMath = .portable) {
         self.style = style
         self.dimensions = dimensions
-        // base^(−2/n) = e^(−2·ln(base)/n), in double precision then rounded.
-        thetaScale = Float(MathFunctions.exp(-2 * MathFunctions.log(Double(base)) / Double(dimensions)))
+        self.math = math
+        thetaScale = math.pow(base, -2 / Float(dimensions))
     }
 
     /// cos/sin of each pair's angle at `position`: `table` holds dimensions/2 (cos, sin)
@@ -92,7 +99,7 @@ public struct RotaryEmbedding {
     public func angles(position: Int, into table: UnsafeMutablePointer<Float>) {
         var theta = Float(position)
         for pair in 0..<(dimensions / 2) {
-            let (sin, cos) = MathFunctions.sinCos(theta)
+            let (sin, cos) = math.sinCos(theta)
             table[2 * pair] = cos
             table[2 * pair + 1] = sin
             theta *= thetaScale
@@ -107,8 +114,9 @@ public struct RotaryEmbedding {
                 let (i, j) = style == .interleaved ? (2 * pair, 2 * pair + 1) : (pair, pair + dimensions / 2)
                 let (cos, sin) = (table[2 * pair], table[2 * pair + 1])
                 let (x0, x1) = (h[i], h[j])
-                h[i] = x0 * cos - x1 * sin
-                h[j] = x0 * sin + x1 * cos
+                // Fused as llama.cpp's x86 build compiles x0·cos − x1·sin and x0·sin + x1·cos.
+                h[i] = MathFunctions.fma(x0, cos, -(x1 * sin))
+                h[j] = MathFunctions.fma(x1, cos, x0 * sin)
             }
         }
     }

@@ -17,13 +17,10 @@ public enum Q4_0: WeightFormat {
     }
 
     public static func dot(_ weights: UnsafeRawPointer, _ activation: UnsafeRawPointer, blocks: Int) -> Float {
-        var sum: Float = 0
-        for b in 0..<blocks {
-            let w = weights + b * blockBytes, a = activation + b * Q8_0.blockBytes
-            let products = IntegerDot.nibbleDot(w.bytes(at: 2), a.int8s(at: 2), offset: 8)
-            sum += w.loadHalf(at: 0) * a.loadHalf(at: 0) * Float(products)
+        IntegerDot.blockDot(weights, activation, blocks: blocks, weightBytes: blockBytes,
+                            activationBytes: Q8_0.blockBytes, hasOffset: false) { w, a in
+            IntegerDot.nibbleLanes(w.bytes(at: 2), a.int8s(at: 2), offset: 8)
         }
-        return sum
     }
 }
 
@@ -48,12 +45,9 @@ public enum Q4_1: WeightFormat {
 
     /// Σ (d·q + m)·(da·qa) = d·da·Σ q·qa + m·s, with s = da·Σqa from the Q8_1 block.
     public static func dot(_ weights: UnsafeRawPointer, _ activation: UnsafeRawPointer, blocks: Int) -> Float {
-        var sum: Float = 0
-        for b in 0..<blocks {
-            let w = weights + b * blockBytes, a = activation + b * Q8_1.blockBytes
-            let products = IntegerDot.nibbleDot(w.bytes(at: 4), a.int8s(at: 4), offset: 0)
-            sum += w.loadHalf(at: 0) * a.loadHalf(at: 0) * Float(products) + w.loadHalf(at: 2) * a.loadHalf(at: 2)
+        IntegerDot.blockDot(weights, activation, blocks: blocks, weightBytes: blockBytes,
+                            activationBytes: Q8_1.blockBytes, hasOffset: true) { w, a in
+            IntegerDot.nibbleLanes(w.bytes(at: 4), a.int8s(at: 4), offset: 0)
         }
-        return sum
     }
 }

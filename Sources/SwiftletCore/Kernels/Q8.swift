@@ -27,13 +27,10 @@ public enum Q8_0: WeightFormat, ActivationFormat {
     }
 
     public static func dot(_ weights: UnsafeRawPointer, _ activation: UnsafeRawPointer, blocks: Int) -> Float {
-        var sum: Float = 0
-        for b in 0..<blocks {
-            let w = weights + b * blockBytes, a = activation + b * blockBytes
-            let products = IntegerDot.dot(w.int8s(at: 2), a.int8s(at: 2), count: 32)
-            sum += w.loadHalf(at: 0) * a.loadHalf(at: 0) * Float(products)
+        IntegerDot.blockDot(weights, activation, blocks: blocks, weightBytes: blockBytes,
+                            activationBytes: blockBytes, hasOffset: false) { w, a in
+            IntegerDot.lanes(w.int8s(at: 2), a.int8s(at: 2))
         }
-        return sum
     }
 }
 

@@ -8,7 +8,7 @@ public final class Transformer {
     /// The file the weights point into.
     let owner: ModelBytes?
 
-    public init(_ file: GGUFFile) throws(ModelError) {
+    public init(_ file: GGUFFile, math: PlatformMath = .portable) throws(ModelError) {
         let config: ModelConfig
         switch try Architecture(file) {
         case .llama: config = try .llama(file)
@@ -20,7 +20,7 @@ public final class Transformer {
         rotaries = config.slidingWindowLayers.map { sliding in
             RotaryEmbedding(
                 style: config.ropeStyle, dimensions: config.headDimension,
-                base: sliding ? config.ropeBaseSlidingWindow : config.ropeBase)
+                base: sliding ? config.ropeBaseSlidingWindow : config.ropeBase, math: math)
         }
     }
 
@@ -113,7 +113,7 @@ public final class Transformer {
         let window = c.slidingWindowLayers[layer] ? c.slidingWindow : nil
         parallel(n * c.headCount) { task in
             let (b, h) = task.quotientAndRemainder(dividingBy: c.headCount)
-            attendHead(layer: layer, head: h, position: start + b, window: window,
+            attendHead(layer: layer, head: h, position: start + b, window: window, batched: n > 1,
                        query: s.q + b * c.queryWidth + h * hd, into: s.attention + b * c.queryWidth + h * hd, cache: cache)
         }
 
@@ -127,32 +127,49 @@ public final class Transformer {
 
     /// One query head at `position` attending over the cached keys it may see (all earlier
     /// positions, or the last `window` of them). As in llama.cpp with an f16 cache, the
-    /// query and the attention weights are rounded to f16 before meeting keys and values.
+    /// query and the attention weights are rounded to f16 before meeting keys and values,
+    /// and sums run in llama.cpp's order (`batched` when the pass holds several tokens),
+    /// grouped by absolute position as its cache cells are.
     private func attendHead(
-        layer: Int, head: Int, position: Int, window: Int?, query: UnsafePointer<Float>,
+        layer: Int, head: Int, position: Int, window: Int?, batched: Bool, query: UnsafePointer<Float>,
         into out: UnsafeMutablePointer<Float>, cache: KVCache
     ) {
         let c = config
         let hd = c.headDimension
         let kvOffset = (head / (c.headCount / c.kvHeadCount)) * hd
         let first = window.map { max(0, position - $0 + 1) } ?? 0
-        let span = position - first + 1
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: span + 2 * hd) { buffer in
+        // Scores cover whole groups of positions (8 for a batch, 32 for one token, as the
+        // summation orders need); those outside the window are masked.
+        let group = batched ? 8 : 32
+        let groupStart = first / group * group
+        let span = (position / group + 1) * group - groupStart
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: span + hd) { buffer in
             let scores = buffer.baseAddress!
-            let q = scores + span, row = q + hd
+            let q = scores + span
             for i in 0..<hd { q[i] = HalfPrecision.float(fromHalf: HalfPrecision.half(fromFloat: query[i])) }
             for j in 0..<span {
-                let key = cache.key(layer: layer, position: first + j) + kvOffset
-                for i in 0..<hd { row[i] = HalfPrecision.float(fromHalf: key[i]) }
-                scores[j] = Ops.dot(q, row, count: hd) * c.scoreScale
+                let p = groupStart + j
+                guard p >= first && p <= position else {
+                    scores[j] = -.infinity
+                    continue
+                }
+                let key = cache.key(layer: layer, position: p) + kvOffset
+                let dot = batched
+                    ? HalfDot.batched(count: hd, { HalfPrecision.float(fromHalf: key[$0]) }, { q[$0] })
+                    : HalfDot.single(count: hd, { HalfPrecision.float(fromHalf: key[$0]) }, { q[$0] })
+                scores[j] = dot * c.scoreScale
             }
             Ops.softmax(scores, count: span)
             Ops.roundToHalf(scores, count: span)
-            out.initialize(repeating: 0, count: hd)
-            for j in 0..<span {
-                let value = cache.value(layer: layer, position: first + j) + kvOffset
-                let p = scores[j]
-                for i in 0..<hd { out[i] += p * HalfPrecision.float(fromHalf: value[i]) }
+            for i in 0..<hd {
+                let value = { (j: Int) -> Float in
+                    let p = groupStart + j
+                    return p >= first && p <= position
+                        ? HalfPrecision.float(fromHalf: cache.value(layer: layer, position: p)[kvOffset + i]) : 0
+                }
+                out[i] = batched
+                    ? HalfDot.batched(count: span, value, { scores[$0] })
+                    : HalfDot.single(count: span, value, { scores[$0] })
             }
         }
     }
