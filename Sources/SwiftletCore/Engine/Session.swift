@@ -161,8 +161,7 @@ public final class Session {
         return .token(token, text: text)
     }
 
-    /// Text held back when the answer finished (the rest of the last characters).
-    public func finish(_ reason: FinishReason) -> GenerationEvent {
+    private func finish(_ reason: FinishReason) -> GenerationEvent {
         finished = true
         return .finished(reason)
     }

@@ -33,24 +33,6 @@ public enum Ops {
         for i in 0..<count { x[i] = HalfPrecision.float(fromHalf: HalfPrecision.half(fromFloat: x[i])) }
     }
 
-    /// Σ a·b over `count` values, 8 lanes at a time.
-    @inline(__always)
-    public static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
-        var lanes = SIMD8<Float>()
-        var i = 0
-        while i + 8 <= count {
-            lanes += UnsafeRawPointer(a + i).loadUnaligned(as: SIMD8<Float>.self)
-                * UnsafeRawPointer(b + i).loadUnaligned(as: SIMD8<Float>.self)
-            i += 8
-        }
-        var sum = lanes.sum()
-        while i < count {
-            sum += a[i] * b[i]
-            i += 1
-        }
-        return sum
-    }
-
     /// In-place softmax of `count` values (a multiple of 8): exp(x − max) / Σ, summed as
     /// ggml does: each group of 8 in f32 (lanes paired high with low), the groups in double.
     public static func softmax(_ x: UnsafeMutablePointer<Float>, count: Int) {
