@@ -18,7 +18,14 @@ let core: [Target] = [
 let native: [Target] = [
     .target(
         name: "Swiftlet",
-        dependencies: ["SwiftletCore"],
+        dependencies: [
+            "SwiftletCore",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOFoundationCompat", package: "swift-nio"),
+        ],
         swiftSettings: [.enableUpcomingFeature("ExistentialAny")]),
     .executableTarget(
         name: "SwiftletCLI",
@@ -32,7 +39,13 @@ let native: [Target] = [
         resources: [.copy("Fixtures")]),
     .testTarget(
         name: "SwiftletTests",
-        dependencies: ["Swiftlet"],
+        dependencies: [
+            "Swiftlet",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ],
         resources: [.copy("Fixtures")]),
 ]
 
@@ -47,6 +60,11 @@ let package = Package(
         ],
     dependencies: embedded
         ? []
-        : [.package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")],
+        : [
+            .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+            .package(url: "https://github.com/swift-server/async-http-client", from: "1.20.0"),
+            .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
+            .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        ],
     targets: embedded ? core : core + native
 )

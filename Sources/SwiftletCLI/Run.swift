@@ -3,12 +3,11 @@ import Foundation
 import Swiftlet
 import SwiftletCore
 
-struct Run: ParsableCommand {
+struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Generate a continuation of a prompt, printing tokens as they come.")
 
-    @Argument(help: "Path to a .gguf file.")
-    var model: String
+    @OptionGroup var model: ModelOptions
 
     @Option(name: .shortAndLong, help: "The prompt.")
     var prompt: String
@@ -19,38 +18,17 @@ struct Run: ParsableCommand {
     @Option(help: "A system message (with --chat).")
     var system: String?
 
-    @Option(help: "Maximum tokens to generate.")
-    var maxTokens = 256
-
-    @Option(help: "Sampling temperature (0: greedy).")
-    var temperature: Float = 0.8
-
-    @Option(help: "Keep the k most likely tokens (0: all).")
-    var topK = 40
-
-    @Option(help: "Nucleus sampling threshold (1: off).")
-    var topP: Float = 0.95
-
-    @Option(help: "Drop tokens below min-p × the top probability (0: off).")
-    var minP: Float = 0.05
-
-    @Option(help: "Random seed.")
-    var seed: UInt64 = 0
-
-    @Option(help: "Context size in tokens.")
-    var context = 2048
-
-    @Option(help: "Threads to use (default: all cores).")
-    var threads = ThreadPool.defaultThreadCount
+    @OptionGroup var sampling: SamplingOptions
 
     @Flag(help: "Print one JSON object at the end (prompt and generated token ids, text, timings).")
     var json = false
 
-    func run() throws {
+    func run() async throws {
+        let path = try await model.resolvePath()
         let clock = ContinuousClock()
         let loadStart = clock.now
         let loaded: LoadedModel
-        do { loaded = try LoadedModel(path: model) } catch { throw CLIError(error.description) }
+        do { loaded = try LoadedModel(path: path) } catch { throw CLIError(error.description) }
         let loadTime = clock.now - loadStart
 
         let promptTokens: [Int32]
@@ -63,13 +41,12 @@ struct Run: ParsableCommand {
         } else {
             promptTokens = loaded.tokenizer.encode(prompt, addSpecial: true, parseSpecial: false)
         }
-        let pool = ThreadPool(threadCount: threads)
+        let pool = ThreadPool(threadCount: sampling.threads)
         let session = Session(
-            model: loaded.transformer, tokenizer: loaded.tokenizer, contextSize: context, parallel: pool.parallelFor)
-        let sampling = SamplingParameters(temperature: temperature, topK: topK, topP: topP, minP: minP, seed: seed)
+            model: loaded.transformer, tokenizer: loaded.tokenizer, contextSize: sampling.context, parallel: pool.parallelFor)
         let start = clock.now
         do {
-            try session.start(prompt: promptTokens, options: GenerationOptions(maxTokens: maxTokens, sampling: sampling))
+            try session.start(prompt: promptTokens, options: sampling.responseOptions.generation)
         } catch { throw CLIError(error.description) }
         let prefillTime = clock.now - start
 
@@ -109,6 +86,3 @@ struct Run: ParsableCommand {
     }
 }
 
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
-}

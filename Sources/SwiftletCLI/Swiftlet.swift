@@ -1,9 +1,12 @@
 import ArgumentParser
 
 @main
-struct SwiftletCommand: ParsableCommand {
+struct SwiftletCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "swiftlet",
         abstract: "Run small language models on your own machine.",
-        subcommands: [Inspect.self, Tokenize.self, Run.self, Perplexity.self])
+        subcommands: [
+            Pull.self, List.self, Remove.self, Inspect.self, Run.self, Chat.self, Bench.self, Tokenize.self,
+            Perplexity.self,
+        ])
 }

@@ -58,6 +58,10 @@ public final class Session {
     public var parallel: ParallelFor
     /// Every token whose keys and values are in the cache, in order.
     public private(set) var tokens: [Int32] = []
+    /// The tokens of the current (or last) answer, the end-of-generation token included.
+    public private(set) var answerTokens: [Int32] = []
+    /// Tokens run through the model since the session began: what prefill and decode cost.
+    public private(set) var evaluatedTokenCount = 0
 
     private var options = GenerationOptions()
     private var sampler = Sampler(.greedy)
@@ -65,7 +69,6 @@ public final class Session {
     /// Sampled, shown to the caller, but not evaluated yet (done lazily, so the last token
     /// of an answer costs nothing unless the conversation goes on).
     private var pending: Int32?
-    private var generated = 0
     private var heldText: [UInt8] = []
     private var finished = true
 
@@ -108,6 +111,7 @@ public final class Session {
                 model.forward(batch, start: tokens.count, cache: cache, state: state, logitsFrom: first, parallel: parallel)
             }
             tokens += newTokens[offset..<(offset + n)]
+            evaluatedTokenCount += n
             if let each, first < n {
                 for row in first..<n { each(offset + row, state.logits + (row - first) * model.config.vocabularySize) }
             }
@@ -130,7 +134,7 @@ public final class Session {
         self.options = options
         sampler = Sampler(options.sampling)
         decoder = StreamingDecoder(tokenizer: tokenizer)
-        generated = 0
+        answerTokens = []
         heldText = []
         finished = false
     }
@@ -138,12 +142,12 @@ public final class Session {
     /// The next token of the answer, or `.finished`, then nil.
     public func next() throws(EngineError) -> GenerationEvent? {
         guard !finished else { return nil }
-        if generated >= options.maxTokens { return finish(.maxTokens) }
+        if answerTokens.count >= options.maxTokens { return finish(.maxTokens) }
         try flushPending()
         if tokens.count >= contextSize { return finish(.contextFull) }
 
         let token = sampler.sample(logits, count: model.config.vocabularySize, history: tokens)
-        generated += 1
+        answerTokens.append(token)
         if tokenizer.vocabulary.isEndOfGeneration(token) {
             pending = token  // part of the conversation if it goes on
             return finish(.endOfGeneration)
@@ -177,6 +181,7 @@ public final class Session {
     /// Forgets the conversation (keeps the allocated cache).
     public func reset() {
         tokens = []
+        answerTokens = []
         pending = nil
         finished = true
     }
@@ -189,6 +194,7 @@ public final class Session {
             model.forward(batch, start: tokens.count, cache: cache, state: state, parallel: parallel)
         }
         tokens.append(token)
+        evaluatedTokenCount += 1
     }
 
     static func firstMatch(of stops: [[UInt8]], in text: [UInt8]) -> Int? {

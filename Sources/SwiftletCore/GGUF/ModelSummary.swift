@@ -21,6 +21,9 @@ public struct ModelSummary {
     public let tokenizerPre: String?
     public let vocabularySize: Int?
     public let hasChatTemplate: Bool
+    /// How the weights are quantized, as llama.cpp names its file types ("Q4_K_M"), or the
+    /// tensor type holding the most bytes when the file does not say.
+    public let quantization: String
 
     public init(_ file: GGUFFile) {
         let metadata = file.metadata
@@ -53,5 +56,14 @@ public struct ModelSummary {
         types = usage
         parameterCount = usage.reduce(0) { $0 + $1.parameters }
         tensorBytes = usage.reduce(0) { $0 + $1.bytes }
+        let fileType = metadata["general.file_type"]?.integer.flatMap { Self.fileTypeNames[$0] }
+        quantization = fileType ?? usage.first?.type.name.uppercased() ?? "none"
     }
+
+    /// llama.cpp's `llama_ftype` values (`general.file_type`).
+    static let fileTypeNames: [Int64: String] = [
+        0: "F32", 1: "F16", 2: "Q4_0", 3: "Q4_1", 7: "Q8_0", 8: "Q5_0", 9: "Q5_1", 10: "Q2_K",
+        11: "Q3_K_S", 12: "Q3_K_M", 13: "Q3_K_L", 14: "Q4_K_S", 15: "Q4_K_M", 16: "Q5_K_S",
+        17: "Q5_K_M", 18: "Q6_K", 32: "BF16",
+    ]
 }

@@ -1,0 +1,194 @@
+import SwiftletCore
+
+/// A model loaded for inference, shaped like MediaPipe's `LlmInference`: ask for a whole
+/// response or a stream of text chunks, or open `ChatSession`s that keep their own
+/// history and KV cache. It runs on a thread of its own (see `InferenceThread`), so
+/// callers, a UI among them, never wait on arithmetic. Cancelling the task that awaits an
+/// answer, or dropping its stream, stops generation before the next token.
+public actor LanguageModel {
+    public struct Configuration: Sendable {
+        /// Tokens a session's KV cache holds (prompt and answers of every turn).
+        public var contextSize: Int
+        public var threads: Int
+        /// Prompt tokens evaluated together (larger: faster prefill, more memory).
+        public var maxBatch: Int
+
+        public init(contextSize: Int = 2048, threads: Int = ThreadPool.defaultThreadCount, maxBatch: Int = 64) {
+            self.contextSize = contextSize
+            self.threads = threads
+            self.maxBatch = maxBatch
+        }
+    }
+
+    public nonisolated let model: LoadedModel
+    public nonisolated let configuration: Configuration
+    /// From opening the file to ready to answer.
+    public nonisolated let loadDuration: Duration
+    private nonisolated let executor: InferenceThread
+    private let pool: ThreadPool
+    /// The session behind `generateResponse`, reused (reset) for every call.
+    private var oneShot: SessionState?
+
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+
+    /// Maps and parses the model at `path` (weights are read lazily from the page cache).
+    public init(path: String, configuration: Configuration = Configuration()) async throws {
+        let clock = ContinuousClock()
+        let start = clock.now
+        model = try await onBlockingThread { () throws in try LoadedModel(path: path) }
+        loadDuration = clock.now - start
+        self.configuration = configuration
+        executor = InferenceThread(name: "swiftlet-inference")
+        pool = ThreadPool(threadCount: configuration.threads)
+    }
+
+    deinit { executor.stop() }
+
+    /// Tokens `text` takes (without the BOS token a prompt starts with).
+    public nonisolated func sizeInTokens(_ text: String) -> Int {
+        model.tokenizer.encode(text, addSpecial: false).count
+    }
+
+    /// A new conversation with its own history and cache.
+    public func makeSession(system: String? = nil) throws -> ChatSession {
+        ChatSession(model: self, state: try makeState(system: system))
+    }
+
+    /// Answers `prompt` as a single user message through the chat template (`raw: true`:
+    /// continues the text as is). Each call starts afresh.
+    public func generateResponse(_ prompt: String, raw: Bool = false, options: ResponseOptions = ResponseOptions()) throws -> String {
+        try respondAfresh(prompt, raw: raw, options: options, onText: nil)
+    }
+
+    /// `generateResponse` as a stream of text chunks (whole UTF-8 characters).
+    public nonisolated func generateResponseStream(
+        _ prompt: String, raw: Bool = false, options: ResponseOptions = ResponseOptions()
+    ) -> AsyncThrowingStream<String, any Error> {
+        stream { model, onText in _ = try await model.respondAfresh(prompt, raw: raw, options: options, onText: onText) }
+    }
+
+    private func respondAfresh(
+        _ prompt: String, raw: Bool, options: ResponseOptions, onText: (@Sendable (String) -> Void)?
+    ) throws -> String {
+        let state = try oneShot ?? makeState(system: nil)
+        oneShot = state
+        state.reset()
+        return try respond(state, prompt, raw: raw, options: options, onText: onText)
+    }
+
+    /// Statistics of the last `generateResponse` call.
+    public var lastResponseStats: ResponseStats? { oneShot?.lastStats }
+
+    // MARK: Generation (on the inference thread)
+
+    func makeState(system: String?) throws -> SessionState {
+        let session = Session(
+            model: model.transformer, tokenizer: model.tokenizer, contextSize: configuration.contextSize,
+            maxBatch: configuration.maxBatch, parallel: pool.parallelFor)
+        let formatter = try? ChatFormatter(model.file.gguf, tokenizer: model.tokenizer)
+        return SessionState(session: session, conversation: formatter.map { Conversation(formatter: $0, system: system) })
+    }
+
+    /// Runs one turn: evaluates what is new in the prompt, then samples until the answer
+    /// ends or the task is cancelled, handing each piece of text to `onText`.
+    func respond(
+        _ state: SessionState, _ prompt: String, raw: Bool, options: ResponseOptions,
+        onText: (@Sendable (String) -> Void)?
+    ) throws -> String {
+        let clock = ContinuousClock()
+        let begin = clock.now
+        let session = state.session
+        let tokens: [Int32]
+        if raw {
+            session.reset()
+            tokens = model.tokenizer.encode(prompt, addSpecial: true)
+        } else {
+            guard state.conversation != nil else { throw LanguageModelError.noChatTemplate }
+            tokens = try state.conversation!.beginTurn(prompt, in: session)
+        }
+        let evaluatedBefore = session.evaluatedTokenCount
+        try Task.checkCancellation()
+        try session.start(prompt: tokens, options: options.generation)
+        let prefillEnd = clock.now
+        let promptTokens = session.evaluatedTokenCount - evaluatedBefore
+
+        var answer: [UInt8] = []
+        var firstToken: ContinuousClock.Instant?
+        var reason = ResponseStats.FinishReason.cancelled
+        while !Task.isCancelled, let event = try session.next() {
+            switch event {
+            case let .token(_, text):
+                firstToken = firstToken ?? clock.now
+                answer += text
+                if let onText, !text.isEmpty { onText(String(decoding: text, as: UTF8.self)) }
+            case let .finished(why):
+                reason = ResponseStats.FinishReason(why)
+                let rest = session.remainingText()
+                answer += rest
+                if let onText, !rest.isEmpty { onText(String(decoding: rest, as: UTF8.self)) }
+            }
+        }
+        let end = clock.now
+        let text = String(decoding: answer, as: UTF8.self)
+        if !raw { state.conversation!.endTurn(answer: text, in: session) }
+        state.lastStats = ResponseStats(
+            promptTokens: promptTokens, generatedTokens: session.answerTokens.count,
+            timeToFirstToken: (firstToken ?? end) - begin, prefillDuration: prefillEnd - begin,
+            decodeDuration: end - (firstToken ?? end), finishReason: reason)
+        if reason == .cancelled { throw CancellationError() }
+        return text
+    }
+
+    /// A stream fed by `body` on the model's thread; ending the stream early (or
+    /// cancelling its consumer) cancels the generation.
+    nonisolated func stream(
+        _ body: @escaping @Sendable (LanguageModel, @escaping @Sendable (String) -> Void) async throws -> Void
+    ) -> AsyncThrowingStream<String, any Error> {
+        AsyncThrowingStream { continuation in
+            let task = Task {
+                do {
+                    try await body(self) { continuation.yield($0) }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+}
+
+public enum LanguageModelError: Error, CustomStringConvertible {
+    case noChatTemplate
+
+    public var description: String {
+        "the model has no chat template and none is built in for its architecture; use a raw prompt"
+    }
+}
+
+extension ResponseStats.FinishReason {
+    init(_ reason: FinishReason) {
+        switch reason {
+        case .endOfGeneration: self = .endOfGeneration
+        case .maxTokens: self = .maxTokens
+        case .stopString: self = .stopString
+        case .contextFull: self = .contextFull
+        }
+    }
+}
+
+/// What a session keeps between turns. Touched only on its model's thread.
+final class SessionState: @unchecked Sendable {
+    let session: Session
+    var conversation: Conversation?
+    var lastStats: ResponseStats?
+
+    init(session: Session, conversation: Conversation?) {
+        self.session = session
+        self.conversation = conversation
+    }
+
+    func reset() {
+        if conversation != nil { conversation!.reset(session) } else { session.reset() }
+    }
+}

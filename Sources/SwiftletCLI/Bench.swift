@@ -1,0 +1,90 @@
+import ArgumentParser
+import Foundation
+import Swiftlet
+
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure a model: size, load time, time to first token, prefill and decode speed, memory.")
+
+    @OptionGroup var model: ModelOptions
+
+    @Option(help: "Threads to use (default: all cores).")
+    var threads = ThreadPool.defaultThreadCount
+
+    @Option(name: .shortAndLong, help: "Repetitions of each measurement.")
+    var repetitions = 3
+
+    @Option(name: [.customShort("p"), .long], parsing: .upToNextOption, help: "Prompt lengths to prefill.")
+    var promptLengths = [128, 512]
+
+    @Option(name: [.customShort("n"), .long], help: "Tokens to decode.")
+    var generate = 128
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    func run() async throws {
+        let path = try await model.resolvePath()
+        var settings = Benchmark.Settings()
+        settings.threads = threads
+        settings.repetitions = repetitions
+        settings.promptLengths = promptLengths
+        settings.generatedTokens = generate
+        let result: Benchmark.Result
+        do {
+            result = try Benchmark(settings: settings).run(path: path) { step in
+                if !json { FileHandle.standardError.write(Data("bench: \(step)…\n".utf8)) }
+            }
+        } catch { throw CLIError("\(error)") }
+        print(json ? Self.json(result).rendered(indent: 1) : Self.table(result))
+    }
+
+    static func json(_ r: Benchmark.Result) -> JSON {
+        func sample(_ s: Benchmark.Sample) -> JSON {
+            .object([("median", .double(s.median)), ("min", .double(s.min)), ("max", .double(s.max)), ("values", .array(s.values.map(JSON.double)))])
+        }
+        return .object([
+            ("model", .string(r.path)),
+            ("architecture", .string(r.architecture)),
+            ("quantization", .string(r.quantization)),
+            ("parameters", .int(Int64(r.parameters))),
+            ("file_size", .int(Int64(r.fileSize))),
+            ("threads", .int(Int64(r.threads))),
+            ("load_cold_seconds", sample(r.coldLoad)),
+            ("load_warm_seconds", sample(r.warmLoad)),
+            ("time_to_first_token_seconds", sample(r.timeToFirstToken)),
+            ("question_tokens", .int(Int64(r.questionTokens))),
+            ("prefill_tokens_per_second", .object(r.prefill.map { ("pp\($0.tokens)", sample($0.speed)) })),
+            ("decode_tokens_per_second", .object([("tg\(r.decodeTokens)", sample(r.decode))])),
+            ("peak_resident_bytes", .int(Int64(r.peakResidentBytes))),
+        ])
+    }
+
+    static func table(_ r: Benchmark.Result) -> String {
+        func row(_ label: String, _ s: Benchmark.Sample, _ format: String, scale: Double = 1, unit: String) -> [String] {
+            [label, String(format: format, s.median * scale), String(format: format + " – " + format, s.min * scale, s.max * scale), unit]
+        }
+        var rows: [[String]] = [
+            ["", "median", "range", ""],
+            row("load, cold cache", r.coldLoad, "%.1f", scale: 1000, unit: "ms"),
+            row("load, warm cache", r.warmLoad, "%.1f", scale: 1000, unit: "ms"),
+            row("time to first token (\(r.questionTokens)-token question)", r.timeToFirstToken, "%.1f", scale: 1000, unit: "ms"),
+        ]
+        rows += r.prefill.map { row("prefill pp\($0.tokens)", $0.speed, "%.1f", unit: "tokens/s") }
+        rows.append(row("decode tg\(r.decodeTokens)", r.decode, "%.1f", unit: "tokens/s"))
+        let widths = (0..<4).map { column in rows.map { $0[column].count }.max()! }
+        let header = """
+            \(r.path)
+            \(r.architecture), \(r.quantization), \(String(format: "%.1f", Double(r.parameters) / 1e6))M parameters, \
+            \(ByteCount(Int64(r.fileSize))) on disk; \(r.threads) thread\(r.threads == 1 ? "" : "s"); \
+            peak memory \(ByteCount(Int64(r.peakResidentBytes)))
+
+            """
+        return header + rows.map { cells in
+            cells.enumerated().map { column, cell in
+                column == 0 ? cell.padding(toLength: widths[0], withPad: " ", startingAt: 0)
+                    : String(repeating: " ", count: widths[column] - cell.count) + cell
+            }.joined(separator: "   ")
+        }.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,51 @@
+import ArgumentParser
+import Foundation
+import Swiftlet
+
+/// Options every command that loads a model shares: which model, and where the store is.
+struct ModelOptions: ParsableArguments {
+    @Argument(help: "A stored model's name, a known model (pulled on first use), or a path to a .gguf file. Default: \(KnownModel.defaultName).")
+    var model: String?
+
+    @OptionGroup var storeOptions: StoreOptions
+
+    var store: ModelStore { storeOptions.store }
+
+    /// The model file to open: a path as given, a stored model, or a known model pulled now.
+    func resolvePath() async throws -> String {
+        let name = model ?? KnownModel.defaultName
+        if name.contains("/") || name.hasSuffix(".gguf") {
+            guard FileManager.default.fileExists(atPath: name) else { throw CLIError("no such file: \(name)") }
+            return name
+        }
+        let stored: ModelManifest
+        do {
+            stored = try store.manifest(named: name)
+        } catch {
+            guard case .notFound = error, KnownModel.named(name) != nil else { throw CLIError(error.description) }
+            let progress = ProgressDisplay(title: "pulling \(name)")
+            do {
+                stored = try await store.pull(ModelStore.PullRequest(name), progress: progress.update)
+            } catch {
+                progress.finish("")
+                throw CLIError("\(error)")
+            }
+            progress.finish("pulled \(name) (\(ByteCount(stored.size)))")
+        }
+        return store.modelPath(stored)
+    }
+}
+
+/// Bytes as a person reads them: "98.4 MB".
+struct ByteCount: CustomStringConvertible {
+    let bytes: Int64
+    init(_ bytes: Int64) { self.bytes = bytes }
+
+    var description: String {
+        let units = ["B", "kB", "MB", "GB", "TB"]
+        var value = Double(bytes)
+        var unit = 0
+        while value >= 1000 && unit < units.count - 1 { value /= 1000; unit += 1 }
+        return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
+    }
+}
