@@ -27,10 +27,20 @@ let native: [Target] = [
             .product(name: "NIOFoundationCompat", package: "swift-nio"),
         ],
         swiftSettings: [.enableUpcomingFeature("ExistentialAny")]),
+    .target(
+        name: "SwiftletServer",
+        dependencies: [
+            "Swiftlet",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+        ],
+        resources: [.copy("Playground")],
+        swiftSettings: [.enableUpcomingFeature("ExistentialAny")]),
     .executableTarget(
         name: "SwiftletCLI",
         dependencies: [
             "Swiftlet",
+            "SwiftletServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
     .testTarget(
@@ -41,7 +51,9 @@ let native: [Target] = [
         name: "SwiftletTests",
         dependencies: [
             "Swiftlet",
+            "SwiftletServer",
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -56,6 +68,7 @@ let package = Package(
         : [
             .library(name: "SwiftletCore", targets: ["SwiftletCore"]),
             .library(name: "Swiftlet", targets: ["Swiftlet"]),
+            .library(name: "SwiftletServer", targets: ["SwiftletServer"]),
             .executable(name: "swiftlet", targets: ["SwiftletCLI"]),
         ],
     dependencies: embedded
@@ -65,6 +78,8 @@ let package = Package(
             .package(url: "https://github.com/swift-server/async-http-client", from: "1.20.0"),
             .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
             .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+            .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+            .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
         ],
     targets: embedded ? core : core + native
 )

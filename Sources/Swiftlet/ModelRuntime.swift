@@ -15,11 +15,14 @@ public final class LoadedModel: @unchecked Sendable {
     public let file: ModelFile
     public let transformer: Transformer
     public let tokenizer: Tokenizer
+    /// The model's chat template (or a built-in one for its architecture), if it has one.
+    public let chatFormatter: ChatFormatter?
 
     public init(path: String) throws(ModelLoadError) {
         do { file = try ModelFile(path: path) } catch { throw .file(error) }
         do { transformer = try Transformer(file.gguf, math: .native) } catch { throw .model(error) }
         do { tokenizer = try Tokenizer(file.gguf) } catch { throw .model(.tokenizer(error)) }
+        chatFormatter = try? ChatFormatter(file.gguf, tokenizer: tokenizer)
     }
 }
 

@@ -9,6 +9,13 @@ struct ModelOptions: ParsableArguments {
 
     @OptionGroup var storeOptions: StoreOptions
 
+    init() {}
+
+    init(model: String, storeOptions: StoreOptions) {
+        self.model = model
+        self.storeOptions = storeOptions
+    }
+
     var store: ModelStore { storeOptions.store }
 
     /// The model file to open: a path as given, a stored model, or a known model pulled now.

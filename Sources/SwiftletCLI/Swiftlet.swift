@@ -6,7 +6,7 @@ struct SwiftletCommand: AsyncParsableCommand {
         commandName: "swiftlet",
         abstract: "Run small language models on your own machine.",
         subcommands: [
-            Pull.self, List.self, Remove.self, Inspect.self, Run.self, Chat.self, Bench.self, Tokenize.self,
+            Pull.self, List.self, Remove.self, Inspect.self, Run.self, Chat.self, Serve.self, Bench.self, Tokenize.self,
             Perplexity.self,
         ])
 }

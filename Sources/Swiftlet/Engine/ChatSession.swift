@@ -14,14 +14,14 @@ public final class ChatSession: Sendable {
 
     /// The assistant's answer to `message`, the conversation so far taken into account.
     public func respond(to message: String, options: ResponseOptions = ResponseOptions()) async throws -> String {
-        try await model.respond(state, message, raw: false, options: options, onText: nil)
+        try await model.respond(state, turn: message, options: options, onText: nil)
     }
 
     /// `respond(to:)` as a stream of text chunks.
     public func streamResponse(to message: String, options: ResponseOptions = ResponseOptions()) -> AsyncThrowingStream<String, any Error> {
         let state = state
         return model.stream { model, onText in
-            _ = try await model.respond(state, message, raw: false, options: options, onText: onText)
+            _ = try await model.respond(state, turn: message, options: options, onText: onText)
         }
     }
 

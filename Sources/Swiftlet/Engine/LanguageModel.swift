@@ -3,8 +3,9 @@ import SwiftletCore
 /// A model loaded for inference, shaped like MediaPipe's `LlmInference`: ask for a whole
 /// response or a stream of text chunks, or open `ChatSession`s that keep their own
 /// history and KV cache. It runs on a thread of its own (see `InferenceThread`), so
-/// callers, a UI among them, never wait on arithmetic. Cancelling the task that awaits an
-/// answer, or dropping its stream, stops generation before the next token.
+/// callers, a UI among them, never wait on arithmetic. Requests take turns; cancelling
+/// the task that awaits an answer, or dropping its stream, stops generation before the
+/// next token.
 public actor LanguageModel {
     public struct Configuration: Sendable {
         /// Tokens a session's KV cache holds (prompt and answers of every turn).
@@ -20,13 +21,27 @@ public actor LanguageModel {
         }
     }
 
+    /// What to answer.
+    public enum Prompt: Sendable {
+        /// Text to continue as is (after the BOS token).
+        case raw(String)
+        /// A whole conversation through the chat template; the answer is the assistant's next turn.
+        case messages([ChatMessage])
+    }
+
+    /// What a response stream delivers: text as it comes, then the figures.
+    public enum ResponseEvent: Sendable {
+        case text(String)
+        case finished(ResponseStats)
+    }
+
     public nonisolated let model: LoadedModel
     public nonisolated let configuration: Configuration
     /// From opening the file to ready to answer.
     public nonisolated let loadDuration: Duration
     private nonisolated let executor: InferenceThread
     private let pool: ThreadPool
-    /// The session behind `generateResponse`, reused (reset) for every call.
+    /// The session behind one-shot answers, reused (reset) for each.
     private var oneShot: SessionState?
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
@@ -54,61 +69,96 @@ public actor LanguageModel {
         ChatSession(model: self, state: try makeState(system: system))
     }
 
-    /// Answers `prompt` as a single user message through the chat template (`raw: true`:
-    /// continues the text as is). Each call starts afresh.
+    /// The answer to `prompt` as a single user message through the chat template
+    /// (`raw: true`: a continuation of the text as is).
     public func generateResponse(_ prompt: String, raw: Bool = false, options: ResponseOptions = ResponseOptions()) throws -> String {
-        try respondAfresh(prompt, raw: raw, options: options, onText: nil)
+        try respond(to: raw ? .raw(prompt) : .messages([ChatMessage(role: "user", content: prompt)]), options: options).text
     }
 
     /// `generateResponse` as a stream of text chunks (whole UTF-8 characters).
     public nonisolated func generateResponseStream(
         _ prompt: String, raw: Bool = false, options: ResponseOptions = ResponseOptions()
     ) -> AsyncThrowingStream<String, any Error> {
-        stream { model, onText in _ = try await model.respondAfresh(prompt, raw: raw, options: options, onText: onText) }
+        let prompt: Prompt = raw ? .raw(prompt) : .messages([ChatMessage(role: "user", content: prompt)])
+        return stream { model, onText in _ = try await model.respond(to: prompt, options: options, onText: onText) }
     }
 
-    private func respondAfresh(
-        _ prompt: String, raw: Bool, options: ResponseOptions, onText: (@Sendable (String) -> Void)?
-    ) throws -> String {
-        let state = try oneShot ?? makeState(system: nil)
-        oneShot = state
-        state.reset()
-        return try respond(state, prompt, raw: raw, options: options, onText: onText)
+    /// The answer and what it cost. Each call starts afresh.
+    public func respond(to prompt: Prompt, options: ResponseOptions = ResponseOptions()) throws -> (text: String, stats: ResponseStats) {
+        try respond(to: prompt, options: options, onText: nil)
     }
 
-    /// Statistics of the last `generateResponse` call.
+    /// `respond(to:)` as a stream: the text in pieces, then the figures.
+    public nonisolated func responses(to prompt: Prompt, options: ResponseOptions = ResponseOptions()) -> AsyncThrowingStream<ResponseEvent, any Error> {
+        AsyncThrowingStream { continuation in
+            let task = Task {
+                do {
+                    let (_, stats) = try await self.respond(to: prompt, options: options) { continuation.yield(.text($0)) }
+                    continuation.yield(.finished(stats))
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    /// The tokens a prompt comes to (to check it fits the context before answering).
+    public nonisolated func tokens(for prompt: Prompt) throws -> [Int32] {
+        switch prompt {
+        case let .raw(text): return model.tokenizer.encode(text, addSpecial: true)
+        case let .messages(messages):
+            guard let formatter = model.chatFormatter else { throw LanguageModelError.noChatTemplate }
+            return try formatter.tokens(messages)
+        }
+    }
+
+    /// Statistics of the last one-shot answer.
     public var lastResponseStats: ResponseStats? { oneShot?.lastStats }
 
     // MARK: Generation (on the inference thread)
+
+    private func respond(
+        to prompt: Prompt, options: ResponseOptions, onText: (@Sendable (String) -> Void)?
+    ) throws -> (text: String, stats: ResponseStats) {
+        let state = try oneShot ?? makeState(system: nil)
+        oneShot = state
+        state.reset()
+        let tokens = try self.tokens(for: prompt)
+        let text = try generate(state, prompt: tokens, options: options, onText: onText)
+        return (text, state.lastStats!)
+    }
 
     func makeState(system: String?) throws -> SessionState {
         let session = Session(
             model: model.transformer, tokenizer: model.tokenizer, contextSize: configuration.contextSize,
             maxBatch: configuration.maxBatch, parallel: pool.parallelFor)
-        let formatter = try? ChatFormatter(model.file.gguf, tokenizer: model.tokenizer)
-        return SessionState(session: session, conversation: formatter.map { Conversation(formatter: $0, system: system) })
+        return SessionState(session: session, formatter: model.chatFormatter, system: system)
     }
 
-    /// Runs one turn: evaluates what is new in the prompt, then samples until the answer
-    /// ends or the task is cancelled, handing each piece of text to `onText`.
+    /// A session's next turn: only what is new since its last answer is evaluated.
     func respond(
-        _ state: SessionState, _ prompt: String, raw: Bool, options: ResponseOptions,
-        onText: (@Sendable (String) -> Void)?
+        _ state: SessionState, turn message: String, options: ResponseOptions, onText: (@Sendable (String) -> Void)?
+    ) throws -> String {
+        guard state.conversation != nil else { throw LanguageModelError.noChatTemplate }
+        let tokens = try state.conversation!.beginTurn(message, in: state.session)
+        let text = try generate(state, prompt: tokens, options: options, onText: onText)
+        state.conversation!.endTurn(answer: text, in: state.session)
+        return text
+    }
+
+    /// Evaluates `prompt` after what the session holds, then samples until the answer ends
+    /// or the task is cancelled, handing each piece of text to `onText`.
+    private func generate(
+        _ state: SessionState, prompt: [Int32], options: ResponseOptions, onText: (@Sendable (String) -> Void)?
     ) throws -> String {
         let clock = ContinuousClock()
         let begin = clock.now
         let session = state.session
-        let tokens: [Int32]
-        if raw {
-            session.reset()
-            tokens = model.tokenizer.encode(prompt, addSpecial: true)
-        } else {
-            guard state.conversation != nil else { throw LanguageModelError.noChatTemplate }
-            tokens = try state.conversation!.beginTurn(prompt, in: session)
-        }
         let evaluatedBefore = session.evaluatedTokenCount
         try Task.checkCancellation()
-        try session.start(prompt: tokens, options: options.generation)
+        try session.start(prompt: prompt, options: options.generation)
         let prefillEnd = clock.now
         let promptTokens = session.evaluatedTokenCount - evaluatedBefore
 
@@ -129,17 +179,15 @@ public actor LanguageModel {
             }
         }
         let end = clock.now
-        let text = String(decoding: answer, as: UTF8.self)
-        if !raw { state.conversation!.endTurn(answer: text, in: session) }
         state.lastStats = ResponseStats(
             promptTokens: promptTokens, generatedTokens: session.answerTokens.count,
             timeToFirstToken: (firstToken ?? end) - begin, prefillDuration: prefillEnd - begin,
             decodeDuration: end - (firstToken ?? end), finishReason: reason)
         if reason == .cancelled { throw CancellationError() }
-        return text
+        return String(decoding: answer, as: UTF8.self)
     }
 
-    /// A stream fed by `body` on the model's thread; ending the stream early (or
+    /// A stream of text fed by `body` on the model's thread; ending the stream early (or
     /// cancelling its consumer) cancels the generation.
     nonisolated func stream(
         _ body: @escaping @Sendable (LanguageModel, @escaping @Sendable (String) -> Void) async throws -> Void
@@ -183,9 +231,9 @@ final class SessionState: @unchecked Sendable {
     var conversation: Conversation?
     var lastStats: ResponseStats?
 
-    init(session: Session, conversation: Conversation?) {
+    init(session: Session, formatter: ChatFormatter?, system: String?) {
         self.session = session
-        self.conversation = conversation
+        conversation = formatter.map { Conversation(formatter: $0, system: system) }
     }
 
     func reset() {

@@ -1,0 +1,138 @@
+import Foundation
+import Hummingbird
+import Logging
+import Swiftlet
+
+/// `swiftlet serve`: OpenAI's HTTP API over local models, plus a web playground at `/`.
+public struct SwiftletServer: Sendable {
+    public struct Configuration: Sendable {
+        public var host = "127.0.0.1"
+        public var port = 8080
+        /// When set, `/v1/*` requires `Authorization: Bearer <key>`.
+        public var apiKey: String?
+        /// Origins allowed to call from a browser ("*": any); empty: no CORS headers.
+        public var corsOrigins: [String] = []
+        /// Requests admitted at once (running or queued for a model); more get 429.
+        public var maxRequestsInFlight = 16
+        public var maxBodyBytes = 1 << 20
+        public var logLevel = Logger.Level.info
+
+        public init() {}
+    }
+
+    let models: [HostedModel]
+    let configuration: Configuration
+    let metrics: ServerMetrics
+
+    public init(models: [HostedModel], configuration: Configuration = Configuration()) {
+        precondition(!models.isEmpty, "a server needs a model")
+        self.models = models
+        self.configuration = configuration
+        metrics = ServerMetrics(limit: configuration.maxRequestsInFlight)
+    }
+
+    /// Serves until the task is cancelled; `onRunning` gets the bound port (useful with port 0).
+    public func run(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        var logger = Logger(label: "swiftlet")
+        logger.logLevel = configuration.logLevel
+        let app = Application(
+            router: router(),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "swiftlet"),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
+            logger: logger)
+        try await app.run()
+    }
+
+    func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        if !configuration.corsOrigins.isEmpty {
+            let origins = configuration.corsOrigins
+            router.add(middleware: CORSMiddleware(
+                allowOrigin: origins == ["*"] ? .all : .custom(origins.joined(separator: ", ")),
+                allowHeaders: [.accept, .authorization, .contentType, .origin],
+                allowMethods: [.get, .post, .options]))
+        }
+        router.add(middleware: APIErrorMiddleware())
+        if let apiKey = configuration.apiKey { router.add(middleware: BearerAuthentication(key: apiKey)) }
+
+        router.get("/health") { _, _ in Self.json(.object([("status", .string("ok"))])) }
+        router.get("/metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                     body: .init(byteBuffer: ByteBuffer(string: metrics.prometheus(models: models))))
+        }
+        router.get("/v1/models") { _, _ in Self.json(.object([("object", .string("list")), ("data", .array(models.map(Self.describe)))])) }
+        for (path, chat) in [("/v1/chat/completions", true), ("/v1/completions", false)] {
+            let completions = Completions(chat: chat, metrics: metrics)
+            router.post(RouterPath(path)) { request, _ in
+                var request = request
+                let body = try await request.collectBody(upTo: configuration.maxBodyBytes)
+                let hosted = try model(named: nil)
+                let parsed = try CompletionRequest(
+                    json: Array(buffer: body), chat: chat, contextSize: hosted.model.configuration.contextSize)
+                let target = try model(named: parsed.model)
+                try Self.checkFits(parsed.prompt, target)
+                return try await completions.respond(parsed, with: target)
+            }
+        }
+        router.get("/") { _, _ in try Self.playground() }
+        return router
+    }
+
+    private func model(named name: String?) throws(APIError) -> HostedModel {
+        guard let name, !name.isEmpty else { return models[0] }
+        guard let hosted = models.first(where: { $0.name == name }) else {
+            throw APIError(
+                status: .notFound, message: "the model '\(name)' does not exist here (serving: \(models.map(\.name).joined(separator: ", ")))",
+                param: "model", code: "model_not_found")
+        }
+        return hosted
+    }
+
+    /// Refuses a prompt that leaves no room for an answer, before any response starts.
+    private static func checkFits(_ prompt: LanguageModel.Prompt, _ hosted: HostedModel) throws {
+        let count: Int
+        do { count = try hosted.model.tokens(for: prompt).count } catch { throw Completions.apiError(error) }
+        let context = hosted.model.configuration.contextSize
+        guard count < context else {
+            throw APIError(
+                status: .badRequest, message: "the prompt is \(count) tokens; the context holds \(context) (with room for the answer)",
+                param: "messages", code: "context_length_exceeded")
+        }
+    }
+
+    private static func describe(_ hosted: HostedModel) -> JSON {
+        let summary = hosted.summary
+        return .object([
+            ("id", .string(hosted.name)), ("object", .string("model")), ("created", .int(0)), ("owned_by", .string("swiftlet")),
+            ("architecture", .string(summary.architecture ?? "unknown")), ("quantization", .string(summary.quantization)),
+            ("parameters", .int(Int64(summary.parameterCount))), ("size_bytes", .int(Int64(hosted.model.model.file.fileSize))),
+            ("load_ms", .double((hosted.model.loadDuration.seconds * 1e4).rounded() / 10)),
+            ("context_size", .int(Int64(hosted.model.configuration.contextSize))),
+        ])
+    }
+
+    static func json(_ value: JSON) -> Response {
+        Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: value.rendered())))
+    }
+
+    private static func playground() throws -> Response {
+        guard let url = Bundle.module.url(forResource: "Playground/index", withExtension: "html"),
+              let page = try? Data(contentsOf: url) else {
+            throw APIError(status: .notFound, message: "the playground page is missing from this build")
+        }
+        return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: page)))
+    }
+}
+
+/// `Authorization: Bearer <key>` on the API routes.
+struct BearerAuthentication<Context: RequestContext>: RouterMiddleware {
+    let key: String
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard request.uri.path.hasPrefix("/v1/") else { return try await next(request, context) }
+        guard request.headers[.authorization] == "Bearer \(key)" else {
+            throw APIError(status: .unauthorized, message: "a valid API key is required (Authorization: Bearer …)", type: "authentication_error", code: "invalid_api_key")
+        }
+        return try await next(request, context)
+    }
+}
