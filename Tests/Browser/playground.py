@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""The playground page of `swiftlet serve` in headless Chromium (selenium).
+
+Starts the release build's `swiftlet serve` (default model) on a free port, asks the
+page "Explain what a prime number is in one sentence." with greedy decoding, and checks
+that the answer streams in, that it is the right one, and that the metrics panel fills.
+Saves a screenshot to .build/artifacts/playground.png.
+
+Needs: chromium, chromium-driver (Debian) and selenium (PyPI); `swift build -c release`.
+"""
+import os, pathlib, socket, subprocess, sys
+
+from selenium import webdriver
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / ".build" / "artifacts"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def main():
+    port = free_port()
+    server = subprocess.Popen([str(ROOT / ".build/release/swiftlet"), "serve", "--port", str(port)],
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        for line in server.stderr:
+            if "serving on" in line:
+                break
+        else:
+            sys.exit("swiftlet serve did not start")
+
+        os.environ["SE_AVOID_STATS"] = "true"  # selenium would phone home otherwise
+        options = webdriver.ChromeOptions()
+        options.binary_location = "/usr/bin/chromium"
+        for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,900"):
+            options.add_argument(flag)
+        browser = webdriver.Chrome(options=options, service=webdriver.ChromeService("/usr/bin/chromedriver"))
+        try:
+            browser.get(f"http://127.0.0.1:{port}/")
+            wait = WebDriverWait(browser, 120)
+            wait.until(lambda b: b.find_element(By.ID, "size").text != "–")
+            size = browser.find_element(By.ID, "size").text
+            box = browser.find_element(By.ID, "question")
+            box.send_keys("Explain what a prime number is in one sentence.")
+            browser.find_element(By.ID, "send").click()
+
+            answer = lambda: (browser.find_elements(By.CSS_SELECTOR, ".turn.assistant") or [None])[-1]
+            # Streaming: the answer is seen part-way before it is complete.
+            wait.until(lambda b: answer() is not None and len(answer().text) > 0)
+            partial = answer().text
+            wait.until(lambda b: b.find_element(By.ID, "send").is_enabled())
+            final = answer().text
+            ttft = browser.find_element(By.ID, "ttft").text
+            decode = browser.find_element(By.ID, "decode").text
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            browser.save_screenshot(str(ARTIFACTS / "playground.png"))
+        finally:
+            browser.quit()
+    finally:
+        server.terminate()
+        server.wait()
+
+    print(f"model size {size}; first seen {partial!r}; answer {final!r}; ttft {ttft}; decode {decode}")
+    assert final.startswith("A prime number is a positive integer greater than 1"), final
+    assert len(partial) < len(final), "the answer did not stream"
+    assert ttft.endswith(" ms") and decode.endswith(" tok/s"), (ttft, decode)
+    print("playground: ok; screenshot in", ARTIFACTS / "playground.png")
+
+
+if __name__ == "__main__":
+    main()
