@@ -40,7 +40,8 @@ public struct Benchmark {
         public var parameters: Int
         public var fileSize: Int
         public var threads: Int
-        /// Seconds from opening the file to ready, with its pages dropped from the cache first.
+        /// Seconds from opening the file to a session ready to evaluate, with the file's pages
+        /// dropped from the cache first (weights are paged in later, when first used).
         public var coldLoad: Sample
         public var warmLoad: Sample
         /// Seconds from a chat question to its first answer token.
@@ -67,19 +68,25 @@ public struct Benchmark {
         let repetitions = 1...max(1, settings.repetitions)
 
         progress("load")
-        var cold: [Double] = [], warm: [Double] = []
-        var model: LoadedModel!
-        for _ in repetitions {
-            Self.dropFromPageCache(path)
-            cold.append(try seconds { model = try LoadedModel(path: path) })
-            warm.append(try seconds { model = try LoadedModel(path: path) })
-        }
-        let summary = ModelSummary(model.file.gguf)
         let pool = ThreadPool(threadCount: settings.threads)
         let longest = (settings.promptLengths.max() ?? 0) + settings.generatedTokens + 1
-        let session = Session(
-            model: model.transformer, tokenizer: model.tokenizer, contextSize: max(longest, 256),
-            maxBatch: settings.batch, parallel: pool.parallelFor)
+        /// Open, parse and allocate a session: ready to evaluate.
+        func load() throws -> (LoadedModel, Session) {
+            let model = try LoadedModel(path: path)
+            let session = Session(
+                model: model.transformer, tokenizer: model.tokenizer, contextSize: max(longest, 256),
+                maxBatch: settings.batch, parallel: pool.parallelFor)
+            return (model, session)
+        }
+        var cold: [Double] = [], warm: [Double] = []
+        var loaded: (LoadedModel, Session)!
+        for _ in repetitions {
+            Self.dropFromPageCache(path)
+            cold.append(try seconds { loaded = try load() })
+            warm.append(try seconds { loaded = try load() })
+        }
+        let (model, session) = loaded!
+        let summary = ModelSummary(model.file.gguf)
 
         progress("time to first token")
         let formatter = try? ChatFormatter(model.file.gguf, tokenizer: model.tokenizer)
