@@ -72,11 +72,14 @@ public final class Session {
     private var heldText: [UInt8] = []
     private var finished = true
 
-    public init(model: Transformer, tokenizer: Tokenizer, contextSize: Int, maxBatch: Int = 64, parallel: @escaping ParallelFor = serialFor) {
+    public init(
+        model: Transformer, tokenizer: Tokenizer, contextSize: Int, maxBatch: Int = 64,
+        precision: Precision = .f16, parallel: @escaping ParallelFor = serialFor
+    ) {
         self.model = model
         self.tokenizer = tokenizer
         let batch = max(1, min(maxBatch, contextSize))
-        cache = model.makeCache(contextSize: contextSize, maxBatch: batch)
+        cache = model.makeCache(contextSize: contextSize, maxBatch: batch, precision: precision)
         state = model.makeState(maxBatch: batch)
         self.parallel = parallel
         decoder = StreamingDecoder(tokenizer: tokenizer)

@@ -39,6 +39,25 @@ public struct WeightMatrix {
         self.kernels = kernels
     }
 
+    /// Rows `range` as a matrix of their own: the parts of a fused tensor (Phi-3 stores
+    /// Q, K and V in one, and the gate above the up projection in another).
+    func rows(_ range: Range<Int>, name: String) -> WeightMatrix {
+        precondition(range.lowerBound >= 0 && range.upperBound <= rows)
+        return WeightMatrix(
+            name: name, type: type, rows: range.count, columns: columns,
+            data: data + range.lowerBound * rowBytes, rowBytes: rowBytes, kernels: kernels)
+    }
+
+    private init(name: String, type: TensorType, rows: Int, columns: Int, data: UnsafeRawPointer, rowBytes: Int, kernels: RowKernels) {
+        self.name = name
+        self.type = type
+        self.rows = rows
+        self.columns = columns
+        self.data = data
+        self.rowBytes = rowBytes
+        self.kernels = kernels
+    }
+
     /// Bytes one input row takes once quantized for this matrix's dot product.
     public var activationRowBytes: Int { kernels.activationRowBytes(count: columns) }
 

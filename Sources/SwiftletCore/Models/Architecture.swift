@@ -1,6 +1,11 @@
 /// The model families Swiftlet runs, by `general.architecture`.
 public enum Architecture: String, Sendable, CaseIterable {
     case llama
+    case qwen2
+    case qwen3
+    case phi3
+    case gemma
+    case gemma2
     case gemma3
 
     public static var supportedNames: String { allCases.map { $0.rawValue }.joined(separator: ", ") }

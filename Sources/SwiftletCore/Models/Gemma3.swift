@@ -8,35 +8,17 @@
 
 extension ModelConfig {
     static func gemma3(_ file: GGUFFile) throws(ModelError) -> ModelConfig {
-        let m = HyperparameterReader(metadata: file.metadata, prefix: "gemma3")
-        let d = try m.integer("embedding_length")
-        let layers = try m.integer("block_count")
-        let headDimension = try m.integer("attention.key_length")
+        var (config, m) = try gemmaFamily(file, .gemma3)
+        config.ropeBase = try m.float("rope.freq_base", default: 1_000_000)
+        config.ropeBaseSlidingWindow = try m.float("rope.freq_base_swa", default: 10_000)
+        config.trainedContextLength = try m.integer("context_length", default: 32_768)
         let window = try m.integer("attention.sliding_window", default: 0)
-        return try ModelConfig(
-            architecture: .gemma3,
-            embeddingLength: d,
-            layerCount: layers,
-            headCount: try m.integer("attention.head_count"),
-            kvHeadCount: try m.integer("attention.head_count_kv", default: try m.integer("attention.head_count")),
-            headDimension: headDimension,
-            feedForwardLength: try m.integer("feed_forward_length"),
-            vocabularySize: try vocabularySize(file, m),
-            trainedContextLength: try m.integer("context_length", default: 32_768),
-            rmsEpsilon: try m.float("attention.layer_norm_rms_epsilon"),
-            activation: .gelu,
-            ropeStyle: .halves,
-            ropeBase: try m.float("rope.freq_base", default: 1_000_000),
-            ropeBaseSlidingWindow: try m.float("rope.freq_base_swa", default: 10_000),
-            slidingWindow: window > 0 ? window : nil,
-            slidingWindowLayers: window > 0 ? try slidingWindowPattern(m, layers: layers) : Array(repeating: false, count: max(0, layers)),
-            embeddingScale: Float(d).squareRoot(),
-            queryScale: 1 / Float(headDimension).squareRoot(),
-            scoreScale: 1,
-            finalLogitSoftcap: file.metadata["gemma3.final_logit_softcapping"].flatMap { value in
-                if case let .float32(cap) = value, cap > 0 { cap } else { nil }
-            }
-        ).validated()
+        if window > 0 {
+            config.slidingWindow = window
+            config.slidingWindowLayers = try slidingWindowPattern(m, layers: config.layerCount)
+        }
+        config.finalLogitSoftcap = try softcap(m, "final_logit_softcapping")
+        return try config.validated()
     }
 
     /// `attention.sliding_window_pattern`: a per-layer bool array, or a period n where

@@ -33,6 +33,10 @@ public struct ModelConfig: Sendable {
     public var scoreScale: Float
     /// Final logits become cap·tanh(logits/cap) when set (Gemma 2).
     public var finalLogitSoftcap: Float?
+    /// Attention scores become cap·tanh(score/cap) before the softmax (Gemma 2).
+    public var attentionLogitSoftcap: Float? = nil
+    /// Leading dimensions of each head that RoPE rotates (Phi-3 may rotate fewer); nil: all.
+    public var ropeDimensions: Int? = nil
 
     public var queryWidth: Int { headCount * headDimension }
     public var kvWidth: Int { kvHeadCount * headDimension }
@@ -51,6 +55,9 @@ public struct ModelConfig: Sendable {
         try require(vocabularySize > 0, "vocabulary size \(vocabularySize)")
         try require(slidingWindowLayers.count == layerCount, "sliding-window pattern covers \(slidingWindowLayers.count) of \(layerCount) layers")
         if let slidingWindow { try require(slidingWindow > 0, "sliding window \(slidingWindow)") }
+        if let ropeDimensions {
+            try require(ropeDimensions > 0 && ropeDimensions % 2 == 0 && ropeDimensions <= headDimension, "rope dimension count \(ropeDimensions)")
+        }
         return self
     }
 }

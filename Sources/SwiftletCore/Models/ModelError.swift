@@ -6,6 +6,7 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
     case badShape(tensor: String, expected: String, found: [Int])
     case unsupportedTensorType(tensor: String, type: String)
     case invalidHyperparameter(String)
+    case unsupportedFeature(String)
     case tokenizer(TokenizerError)
 
     public var description: String {
@@ -19,6 +20,7 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
         case let .unsupportedTensorType(tensor, type):
             "tensor '\(tensor)' is \(type), which Swiftlet cannot compute with yet"
         case let .invalidHyperparameter(what): "invalid model metadata: \(what)"
+        case let .unsupportedFeature(what): "the model uses \(what), which Swiftlet does not support yet"
         case let .tokenizer(error): "\(error)"
         }
     }

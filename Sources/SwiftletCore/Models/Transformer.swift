@@ -12,6 +12,11 @@ public final class Transformer {
         let config: ModelConfig
         switch try Architecture(file) {
         case .llama: config = try .llama(file)
+        case .qwen2: config = try .qwen2(file)
+        case .qwen3: config = try .qwen3(file)
+        case .phi3: config = try .phi3(file)
+        case .gemma: config = try .gemma(file)
+        case .gemma2: config = try .gemma2(file)
         case .gemma3: config = try .gemma3(file)
         }
         self.config = config
@@ -19,7 +24,7 @@ public final class Transformer {
         weights = try TensorBinder(file: file).standardWeights(config: config)
         rotaries = config.slidingWindowLayers.map { sliding in
             RotaryEmbedding(
-                style: config.ropeStyle, dimensions: config.headDimension,
+                style: config.ropeStyle, dimensions: config.ropeDimensions ?? config.headDimension,
                 base: sliding ? config.ropeBaseSlidingWindow : config.ropeBase, math: math)
         }
     }
@@ -33,8 +38,8 @@ public final class Transformer {
         ForwardState(config: config, maxBatch: maxBatch, weights: matrices)
     }
 
-    public func makeCache(contextSize: Int, maxBatch: Int) -> KVCache {
-        KVCache(config: config, contextSize: contextSize, maxBatch: maxBatch)
+    public func makeCache(contextSize: Int, maxBatch: Int, precision: Precision = .f16) -> KVCache {
+        KVCache(config: config, contextSize: contextSize, maxBatch: maxBatch, precision: precision)
     }
 
     /// Runs `tokens` (at most `state.maxBatch`) at positions `start ..< start + count`,
@@ -57,7 +62,7 @@ public final class Transformer {
 
         for (layer, w) in weights.layers.enumerated() {
             attentionBlock(layer: layer, w, count: n, start: start, cache: cache, s, parallel)
-            feedForwardBlock(w, count: n, s, parallel)
+            feedForwardBlock(w, count: n, exactGELU: cache.precision == .f32, s, parallel)
         }
 
         let outputs = min(max(logitsFrom ?? (n - 1), 0), n - 1)..<n
@@ -87,6 +92,11 @@ public final class Transformer {
         w.query.multiply(s.normed, batch: n, into: s.q, scratch: s.activations, parallel: parallel)
         w.key.multiply(s.normed, batch: n, into: s.k, scratch: s.activations, parallel: parallel)
         w.value.multiply(s.normed, batch: n, into: s.v, scratch: s.activations, parallel: parallel)
+        for b in 0..<n {
+            if let bias = w.queryBias { Ops.add(bias, to: s.q + b * c.queryWidth, count: c.queryWidth) }
+            if let bias = w.keyBias { Ops.add(bias, to: s.k + b * c.kvWidth, count: c.kvWidth) }
+            if let bias = w.valueBias { Ops.add(bias, to: s.v + b * c.kvWidth, count: c.kvWidth) }
+        }
 
         let rotary = rotaries[layer]
         for b in 0..<n {
@@ -101,13 +111,7 @@ public final class Transformer {
             rotary.apply(q, heads: c.headCount, headStride: hd, table: s.ropeTable)
             rotary.apply(k, heads: c.kvHeadCount, headStride: hd, table: s.ropeTable)
             if c.queryScale != 1 { Ops.scale(q, by: c.queryScale, count: c.queryWidth) }
-            // The cache stores f16, as llama.cpp's does.
-            let keySlot = cache.key(layer: layer, position: start + b)
-            let valueSlot = cache.value(layer: layer, position: start + b)
-            for i in 0..<c.kvWidth {
-                keySlot[i] = HalfPrecision.half(fromFloat: k[i])
-                valueSlot[i] = HalfPrecision.half(fromFloat: s.v[b * c.kvWidth + i])
-            }
+            cache.store(layer: layer, position: start + b, key: k, value: s.v + b * c.kvWidth)
         }
 
         let window = c.slidingWindowLayers[layer] ? c.slidingWindow : nil
@@ -126,7 +130,7 @@ public final class Transformer {
     }
 
     /// One query head at `position` attending over the cached keys it may see (all earlier
-    /// positions, or the last `window` of them). As in llama.cpp with an f16 cache, the
+    /// positions, or the last `window` of them). With an f16 cache, as in llama.cpp, the
     /// query and the attention weights are rounded to f16 before meeting keys and values,
     /// and sums run in llama.cpp's order (`batched` when the pass holds several tokens),
     /// grouped by absolute position as its cache cells are.
@@ -138,43 +142,41 @@ public final class Transformer {
         let hd = c.headDimension
         let kvOffset = (head / (c.headCount / c.kvHeadCount)) * hd
         let first = window.map { max(0, position - $0 + 1) } ?? 0
+        let half = cache.precision == .f16
         // Scores cover whole groups of positions (8 for a batch, 32 for one token, as the
         // summation orders need); those outside the window are masked.
         let group = batched ? 8 : 32
         let groupStart = first / group * group
         let span = (position / group + 1) * group - groupStart
+        @inline(__always) func dot(_ count: Int, _ x: (Int) -> Float, _ y: (Int) -> Float) -> Float {
+            batched ? HalfDot.batched(count: count, x, y) : HalfDot.single(count: count, x, y)
+        }
         withUnsafeTemporaryAllocation(of: Float.self, capacity: span + hd) { buffer in
             let scores = buffer.baseAddress!
             let q = scores + span
-            for i in 0..<hd { q[i] = HalfPrecision.float(fromHalf: HalfPrecision.half(fromFloat: query[i])) }
+            for i in 0..<hd { q[i] = half ? HalfPrecision.float(fromHalf: HalfPrecision.half(fromFloat: query[i])) : query[i] }
             for j in 0..<span {
                 let p = groupStart + j
                 guard p >= first && p <= position else {
                     scores[j] = -.infinity
                     continue
                 }
-                let key = cache.key(layer: layer, position: p) + kvOffset
-                let dot = batched
-                    ? HalfDot.batched(count: hd, { HalfPrecision.float(fromHalf: key[$0]) }, { q[$0] })
-                    : HalfDot.single(count: hd, { HalfPrecision.float(fromHalf: key[$0]) }, { q[$0] })
-                scores[j] = dot * c.scoreScale
+                scores[j] = dot(hd, { cache.key(layer: layer, position: p, kvOffset + $0) }, { q[$0] }) * c.scoreScale
+                if let cap = c.attentionLogitSoftcap { scores[j] = cap * Float(MathFunctions.tanh(Double(scores[j] / cap))) }
             }
             Ops.softmax(scores, count: span)
-            Ops.roundToHalf(scores, count: span)
+            if half { Ops.roundToHalf(scores, count: span) }
             for i in 0..<hd {
                 let value = { (j: Int) -> Float in
                     let p = groupStart + j
-                    return p >= first && p <= position
-                        ? HalfPrecision.float(fromHalf: cache.value(layer: layer, position: p)[kvOffset + i]) : 0
+                    return p >= first && p <= position ? cache.value(layer: layer, position: p, kvOffset + i) : 0
                 }
-                out[i] = batched
-                    ? HalfDot.batched(count: span, value, { scores[$0] })
-                    : HalfDot.single(count: span, value, { scores[$0] })
+                out[i] = dot(span, value, { scores[$0] })
             }
         }
     }
 
-    private func feedForwardBlock(_ w: LayerWeights, count n: Int, _ s: ForwardState, _ parallel: ParallelFor) {
+    private func feedForwardBlock(_ w: LayerWeights, count n: Int, exactGELU: Bool, _ s: ForwardState, _ parallel: ParallelFor) {
         let c = config
         let d = c.embeddingLength
         let f = c.feedForwardLength
@@ -185,7 +187,11 @@ public final class Transformer {
         w.up.multiply(s.normed, batch: n, into: s.up, scratch: s.activations, parallel: parallel)
         for i in 0..<(n * f) {
             let g = s.gate[i]
-            s.gate[i] = (c.activation == .silu ? MathFunctions.silu(g) : MathFunctions.gelu(g)) * s.up[i]
+            let activated = switch c.activation {
+            case .silu: MathFunctions.silu(g)
+            case .gelu: exactGELU ? MathFunctions.geluExact(g) : MathFunctions.gelu(g)
+            }
+            s.gate[i] = activated * s.up[i]
         }
         w.down.multiply(s.gate, batch: n, into: s.projected, scratch: s.activations, parallel: parallel)
         for b in 0..<n {
