@@ -108,6 +108,6 @@ import Testing
             }
         }
         #expect(error == .unsupportedArchitecture("mamba"))
-        #expect(error?.description.contains("llama, gemma3") == true)
+        #expect(error?.description.contains("llama, qwen2, qwen3, phi3, gemma, gemma2, gemma3") == true)
     }
 }

@@ -89,6 +89,15 @@ enum IntegerDot {
         return (a0 + a2) + (a1 + a3)
     }
 
+    /// 16 lanes summed as GCC expands _mm512_reduce_add_ps: high half onto low half twice
+    /// (8, then 4 lanes), then lanes 0+2 and 1+3, then the two.
+    @inline(__always)
+    static func horizontalSum(_ v: SIMD16<Float>) -> Float {
+        let eight = v.highHalf + v.lowHalf
+        let four = eight.highHalf + eight.lowHalf
+        return (four[0] + four[2]) + (four[1] + four[3])
+    }
+
     /// The 32 values of a nibble block (with optional fifth bits), for dequantization.
     @inline(__always)
     static func unpack(_ packed: UnsafePointer<UInt8>, high: UInt32 = 0, into q: UnsafeMutablePointer<Int32>) {

@@ -31,24 +31,23 @@ public enum MathFunctions {
         #endif
     }
 
-    /// e^x as ggml's vectorized expf computes it (ARM optimized-routines algorithm,
-    /// under 2 ulp): x = n·ln2 + b, e^b by a degree-5 polynomial, 2^n by exponent bits.
+    /// e^x as ggml's vectorized expf computes it in llama.cpp's AVX-512 build (ARM
+    /// optimized-routines algorithm, under 2 ulp): x = n·ln2 + b, e^b by a degree-5
+    /// polynomial including its constant 1, then scaled by 2^n exactly (vscalefps). Its
+    /// AVX2 build adds the 1 during the scaling instead, which rounds differently.
     @inline(__always)
     public static func exp(_ x: Float) -> Float {
         let shifter: Float = 0x1.8p23
         let z = fma(x, 0x1.715476p+0, shifter)
         let n = z - shifter
         let b = fma(-n, 0x1.7f7d1cp-20, fma(-n, 0x1.62e4p-1, x))
-        let e = z.bitPattern &<< 23
-        let k = Float(bitPattern: e &+ Float(1).bitPattern)
         let u = b * b
-        let j = fma(fma(fma(0x1.0e4020p-7, b, 0x1.573e2ep-5), u, fma(0x1.555e66p-3, b, 0x1.fffdb6p-2)), u, 0x1.ffffecp-1 * b)
-        guard abs(n) > 126 else { return fma(j, k, k) }
-        // Results near or past the float range: scale in two steps, saturating to 0 or ∞.
-        let g: UInt32 = n <= 0 ? 0x8200_0000 : 0
-        let s1 = Float(bitPattern: g &+ 0x7f00_0000)
-        let s2 = Float(bitPattern: e &- g)
-        return abs(n) > 192 ? s1 * s1 : fma(s2, j, s2) * s1
+        let j = fma(fma(fma(0x1.0e4020p-7, b, 0x1.573e2ep-5), u, fma(0x1.555e66p-3, b, 0x1.fffdb6p-2)), u, fma(0x1.ffffecp-1, b, 1))
+        // j is within [0.7, 1.5], so j·2^n stays a normal float (an exact product) here.
+        if abs(n) <= 125 { return j * Float(bitPattern: UInt32(Int32(n) + 127) << 23) }
+        // Near or past the float range: one rounding of the exact product, saturating.
+        if abs(n) <= 192 { return Float(Double(j) * powerOfTwo(Int(n))) }
+        return n > 0 ? .infinity : n <= 0 ? 0 : .nan
     }
 
     /// x·sigmoid(x), as ggml's SiLU.

@@ -33,16 +33,17 @@ public enum Ops {
         for i in 0..<count { x[i] = HalfPrecision.float(fromHalf: HalfPrecision.half(fromFloat: x[i])) }
     }
 
-    /// In-place softmax of `count` values (a multiple of 8): exp(x − max) / Σ, summed as
-    /// ggml does: each group of 8 in f32 (lanes paired high with low), the groups in double.
+    /// In-place softmax of `count` values (a multiple of 16): exp(x − max) / Σ, summed as
+    /// llama.cpp's AVX-512 build does: each group of 16 in f32 (in _mm512_reduce_add_ps's
+    /// order), the groups in double.
     public static func softmax(_ x: UnsafeMutablePointer<Float>, count: Int) {
-        precondition(count % 8 == 0)
+        precondition(count % 16 == 0)
         var maximum = -Float.infinity
         for i in 0..<count { maximum = max(maximum, x[i]) }
         var sum = 0.0
-        for group in stride(from: 0, to: count, by: 8) {
-            var lanes = SIMD8<Float>()
-            for lane in 0..<8 {
+        for group in stride(from: 0, to: count, by: 16) {
+            var lanes = SIMD16<Float>()
+            for lane in 0..<16 {
                 let e = MathFunctions.exp(x[group + lane] - maximum)
                 x[group + lane] = e
                 lanes[lane] = e
@@ -98,7 +99,7 @@ public struct RotaryEmbedding {
                 let (x0, x1) = (h[i], h[j])
                 // Fused as llama.cpp's x86 build compiles x0·cos − x1·sin and x0·sin + x1·cos.
                 h[i] = MathFunctions.fma(x0, cos, -(x1 * sin))
-                h[j] = MathFunctions.fma(x1, cos, x0 * sin)
+                h[j] = MathFunctions.fma(x0, sin, x1 * cos)
             }
         }
     }

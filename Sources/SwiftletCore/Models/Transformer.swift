@@ -143,9 +143,9 @@ public final class Transformer {
         let kvOffset = (head / (c.headCount / c.kvHeadCount)) * hd
         let first = window.map { max(0, position - $0 + 1) } ?? 0
         let half = cache.precision == .f16
-        // Scores cover whole groups of positions (8 for a batch, 32 for one token, as the
+        // Scores cover whole groups of positions (16 for a batch, 64 for one token, as the
         // summation orders need); those outside the window are masked.
-        let group = batched ? 8 : 32
+        let group = batched ? 16 : 64
         let groupStart = first / group * group
         let span = (position / group + 1) * group - groupStart
         @inline(__always) func dot(_ count: Int, _ x: (Int) -> Float, _ y: (Int) -> Float) -> Float {
