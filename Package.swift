@@ -5,11 +5,19 @@ import PackageDescription
 // WebAssembly build compiles it (scripts/build-wasm). Native shells are left out then.
 let embedded = Context.environment["SWIFTLET_EMBEDDED"] == "1"
 
+// Native x86-64 builds target x86-64-v3 (AVX2, FMA, F16C): without it every fused
+// multiply-add in the kernels is a call into libm, and Swift SIMD stays at SSE width.
+#if arch(x86_64)
+let nativeCPU: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma", "-Xcc", "-mf16c"])]
+#else
+let nativeCPU: [SwiftSetting] = []
+#endif
+
 let coreSettings: [SwiftSetting] =
     [.enableUpcomingFeature("ExistentialAny")]
     + (embedded
         ? [.enableExperimentalFeature("Embedded"), .unsafeFlags(["-wmo", "-Xcc", "-msimd128"])]
-        : [])
+        : nativeCPU)
 
 let core: [Target] = [
     .target(name: "SwiftletCore", swiftSettings: coreSettings),
@@ -26,7 +34,7 @@ let native: [Target] = [
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOFoundationCompat", package: "swift-nio"),
         ],
-        swiftSettings: [.enableUpcomingFeature("ExistentialAny")]),
+        swiftSettings: [.enableUpcomingFeature("ExistentialAny")] + nativeCPU),
     .target(
         name: "SwiftletServer",
         dependencies: [

@@ -68,7 +68,8 @@ public final class ThreadPool: @unchecked Sendable {
             checkedOut.store(0, ordering: .relaxed)
             publish()
             runTasks(body, count: count)
-            while checkedOut.load(ordering: .acquiring) < threads.count {}
+            var spins = 0
+            while checkedOut.load(ordering: .acquiring) < threads.count { Self.spin(&spins) }
             self.body = nil
         }
     }
@@ -91,11 +92,20 @@ public final class ThreadPool: @unchecked Sendable {
         }
     }
 
+    /// One turn of a busy wait. Every thousandth turn yields the core, so that when there
+    /// are more busy threads than cores (other pools, other programs) a waiter does not
+    /// burn the time slice of the thread it is waiting for.
+    @inline(__always)
+    private static func spin(_ spins: inout Int) {
+        spins += 1
+        if spins % 1000 == 0 { sched_yield() }
+    }
+
     private func workerLoop() {
         var seen = 0
         while true {
             var spins = 0
-            while generation.load(ordering: .acquiring) == seen && spins < 100_000 { spins += 1 }
+            while generation.load(ordering: .acquiring) == seen && spins < 100_000 { Self.spin(&spins) }
             if generation.load(ordering: .acquiring) == seen {
                 pthread_mutex_lock(mutex)
                 sleepers.add(1, ordering: .sequentiallyConsistent)

@@ -44,9 +44,9 @@ import Testing
         #expect(manifest.size == Int64(body.count))
         #expect(manifest.architecture == "llama")
         #expect(try Data(contentsOf: URL(fileURLWithPath: store.modelPath(manifest))) == Data(body))
-        // The second request asked for the rest only.
+        // The retry asked for the rest only (a slow machine may need more than one retry).
         let requests = server.requests.withLock { $0 }
-        #expect(requests.count == 2)
+        #expect(requests.count >= 2)
         let resumedAt = requests.last?.split(separator: "=").last.flatMap { Int($0.dropLast()) } ?? 0
         #expect(resumedAt > 0 && resumedAt <= body.count / 2, "\(requests)")
         #expect(Self.files(in: store.root) == ["m.gguf", "m.json"])
