@@ -8,11 +8,25 @@ let embedded = Context.environment["SWIFTLET_EMBEDDED"] == "1"
 let coreSettings: [SwiftSetting] =
     [.enableUpcomingFeature("ExistentialAny")]
     + (embedded
-        ? [.enableExperimentalFeature("Embedded"), .unsafeFlags(["-wmo", "-Xcc", "-msimd128"])]
+        ? [.enableExperimentalFeature("Embedded"), .unsafeFlags(["-wmo", "-Xcc", "-msimd128", "-Xfrontend", "-disable-stack-protector"])]
         : [])
 
 let core: [Target] = [
     .target(name: "SwiftletCore", swiftSettings: coreSettings),
+]
+
+// The browser build (scripts/build-wasm): the core behind a C ABI, as a reactor module
+// (no entry point; the exports are the `@_expose(wasm)` functions). The stack is 1 MiB,
+// for the chat-template parser's recursion.
+let wasm: [Target] = [
+    .executableTarget(
+        name: "SwiftletWasm",
+        dependencies: ["SwiftletCore"],
+        swiftSettings: coreSettings + [.enableExperimentalFeature("BuiltinModule")],
+        linkerSettings: [
+            .unsafeFlags(["-Xclang-linker", "-nostdlib", "-Xlinker", "--no-entry", "-Xlinker", "-z", "-Xlinker", "stack-size=1048576"]),
+            .linkedLibrary("swiftUnicodeDataTables"),
+        ]),
 ]
 
 let native: [Target] = [
@@ -52,7 +66,10 @@ let native: [Target] = [
 let package = Package(
     name: "Swiftlet",
     products: embedded
-        ? [.library(name: "SwiftletCore", targets: ["SwiftletCore"])]
+        ? [
+            .library(name: "SwiftletCore", targets: ["SwiftletCore"]),
+            .executable(name: "SwiftletWasm", targets: ["SwiftletWasm"]),
+        ]
         : [
             .library(name: "SwiftletCore", targets: ["SwiftletCore"]),
             .library(name: "Swiftlet", targets: ["Swiftlet"]),
@@ -66,5 +83,5 @@ let package = Package(
             .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
             .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         ],
-    targets: embedded ? core : core + native
+    targets: embedded ? core + wasm : core + native
 )

@@ -22,6 +22,9 @@ enum IntegerDot {
     /// Lane k = Σ a[i]·b[i] over i in 4k ..< 4k + 4, for 32 int8 values.
     @inline(__always)
     static func lanes(_ a: UnsafePointer<Int8>, _ b: UnsafePointer<Int8>) -> SIMD8<Float> {
+        #if arch(wasm32)
+        return WasmLanes.lanes(a, b)
+        #else
         var lanes = SIMD8<Float>()
         for k in 0..<8 {
             var sum: Int32 = 0
@@ -29,12 +32,16 @@ enum IntegerDot {
             lanes[k] = Float(sum)
         }
         return lanes
+        #endif
     }
 
     /// As `lanes`, for the 32 nibbles of a 16-byte block (minus `offset`), with optional
     /// fifth bits from `high`: lanes 0–3 hold the low nibbles, 4–7 the high ones.
     @inline(__always)
     static func nibbleLanes(_ packed: UnsafePointer<UInt8>, high: UInt32 = 0, _ b: UnsafePointer<Int8>, offset: Int32) -> SIMD8<Float> {
+        #if arch(wasm32)
+        if high == 0 { return WasmLanes.nibbleLanes(packed, b, offset: Int16(offset)) }
+        #endif
         var lanes = SIMD8<Float>()
         for k in 0..<4 {
             var low: Int32 = 0, upper: Int32 = 0
@@ -51,11 +58,13 @@ enum IntegerDot {
         return lanes
     }
 
-    /// acc + scale·lanes, fused per lane where the target has FMA.
+    /// acc + scale·lanes, fused per lane (in double on WebAssembly, as `MathFunctions.fma`).
     @inline(__always)
     static func accumulate(_ acc: SIMD8<Float>, _ scale: Float, _ lanes: SIMD8<Float>) -> SIMD8<Float> {
         #if arch(wasm32)
-        return acc + scale * lanes
+        var sum = acc
+        for i in 0..<8 { sum[i] = MathFunctions.fma(scale, lanes[i], acc[i]) }
+        return sum
         #else
         return acc.addingProduct(SIMD8(repeating: scale), lanes)
         #endif
