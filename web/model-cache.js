@@ -11,6 +11,7 @@
 import { Sha256 } from './sha256.js';
 
 const directoryName = 'swiftlet-models';
+const maxAttempts = 5;
 
 export class ModelCacheError extends Error {
   constructor(kind, message) {
@@ -74,7 +75,8 @@ export async function cachedModel(url) {
 
 /**
  * The model at `url` in OPFS, downloading (or resuming) it first when needed.
- * `onProgress({phase, loaded, total})`: phase is 'download' or 'verify'.
+ * `onProgress({phase, loaded, total})`: phase is 'download' or 'verify' ('retry', with
+ * `attempt`, when a dropped connection is resumed).
  * Returns `{handle, record, downloaded}`.
  */
 export async function ensureModel(url, { sha256, onProgress = () => {}, signal } = {}) {
@@ -85,7 +87,17 @@ export async function ensureModel(url, { sha256, onProgress = () => {}, signal }
   const key = cacheKey(url);
   await removeIfPresent(directory, `${key}.json`); // a stale or mismatched entry is no entry
   const partialHandle = await directory.getFileHandle(`${key}.partial`, { create: true });
-  await download(url, directory, key, partialHandle, onProgress, signal);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await download(url, directory, key, partialHandle, onProgress, signal);
+      break;
+    } catch (error) {
+      // A dropped connection (a TypeError from fetch or the body stream) resumes from the
+      // bytes kept; HTTP, quota and size errors would only repeat.
+      if (!(error instanceof TypeError) || signal?.aborted || attempt === maxAttempts) throw error;
+      onProgress({ phase: 'retry', attempt: attempt + 1, error: error.message });
+    }
+  }
 
   const file = await partialHandle.getFile();
   let digest = null;
@@ -144,7 +156,7 @@ async function download(url, directory, key, partialHandle, onProgress, signal) 
   } catch (error) {
     // An aborted writable would discard this attempt's bytes; closing commits them, so
     // the next attempt resumes from here.
-    await writable.close();
+    await writable.close().catch(() => {});
     throw signal?.aborted ? new ModelCacheError('aborted', 'download aborted') : error;
   }
   if (Number.isFinite(total) && loaded !== total) {

@@ -16,7 +16,8 @@ export class LlmInference {
    * Downloads (or finds in OPFS) the model and loads it in a worker. Options:
    * modelAssetPath (URL), sha256 (hex, verified before the model is marked cached),
    * maxTokens, topK, topP, temperature, randomSeed, contextSize, onProgress({phase,
-   * loaded, total}) with phase 'download' | 'verify' | 'load', and wasmUrl / workerUrl to
+   * loaded, total}) with phase 'download' | 'verify' | 'load' (and 'retry' with `attempt`
+   * when a dropped download resumes), and wasmUrl / workerUrl to
    * serve those from elsewhere.
    */
   static async createFromOptions(options) {
@@ -38,11 +39,11 @@ export class LlmInference {
   #worker;
   #nextId = 1;
   #pending = new Map(); // id → {resolve, reject, onMessage}
-  #options;
+  #options = {}; // sampling: maxTokens, topK, topP, temperature, randomSeed
   #busy = false; // a generation is in progress
 
   constructor(options) {
-    this.#options = { maxTokens: 512, topK: 40, topP: 1, temperature: 0.8, randomSeed: 0, ...options };
+    this.setOptions({ maxTokens: 512, topK: 40, topP: 1, temperature: 0.8, randomSeed: 0, ...options });
     this.#worker = new Worker(new URL(options.workerUrl ?? 'swiftlet-worker.js', here), { type: 'module' });
     this.#worker.onmessage = ({ data }) => this.#receive(data);
     this.#worker.onerror = (event) => this.#failAll(new Error(event.message || 'the Swiftlet worker failed'));
@@ -53,8 +54,9 @@ export class LlmInference {
   }
 
   /** Changes sampling options for later calls (maxTokens, topK, topP, temperature, randomSeed). */
-  setOptions(options) {
-    Object.assign(this.#options, options);
+  setOptions({ maxTokens, topK, topP, temperature, randomSeed }) {
+    const given = Object.entries({ maxTokens, topK, topP, temperature, randomSeed }).filter(([, v]) => v !== undefined);
+    Object.assign(this.#options, Object.fromEntries(given));
   }
 
   /**
@@ -82,7 +84,9 @@ export class LlmInference {
     const pieces = [];
     let outcome = null; // {result} or {error} once the worker has answered
     let wake = () => {};
-    const done = this.#request('generate', { input, options: { ...this.#options, ...sampling } }, (message) => {
+    const options = { ...this.#options };
+    for (const key of Object.keys(options)) if (sampling[key] !== undefined) options[key] = sampling[key];
+    const done = this.#request('generate', { input, options }, (message) => {
       pieces.push(message.text);
       wake();
     });
