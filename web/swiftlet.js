@@ -95,12 +95,11 @@ export class LlmInference {
     signal?.addEventListener('abort', onAbort);
     try {
       for (;;) {
+        signal?.throwIfAborted();
         if (pieces.length > 0) {
           yield pieces.shift();
         } else if (outcome) {
           if (outcome.error) throw outcome.error;
-          this.lastStats = outcome.result.stats;
-          signal?.throwIfAborted();
           return;
         } else {
           await new Promise((resolve) => (wake = resolve));
@@ -108,8 +107,9 @@ export class LlmInference {
       }
     } finally {
       signal?.removeEventListener('abort', onAbort);
-      if (!outcome) this.cancelProcessing(); // the caller stopped iterating early
-      await done.catch(() => {});
+      if (!outcome) this.cancelProcessing(); // stopped early: by the signal, or by the caller
+      const result = await done.catch(() => null);
+      if (result) this.lastStats = result.stats;
       this.#busy = false;
     }
   }

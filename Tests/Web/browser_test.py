@@ -3,7 +3,9 @@ Tests/Web/static_server.py. One visitor's story, in order:
   1. first visit: the model download is cut once and resumes (HTTP Range), is verified
      (sha256) into OPFS, and the greedy answer streams while the page keeps drawing frames;
   2. a reload answers again from OPFS, with no second GET of the model;
-  3. the cache lists the model.
+  3. the cache lists the model;
+  4. the JavaScript API from a page script: streaming, AbortSignal, chat messages,
+     sizeInTokens, and a wrong sha256 that leaves nothing in the cache.
 Screenshots go to test-artifacts/web/. Run: python3 Tests/Web/browser_test.py
 (after scripts/build-wasm; needs chromium, chromium-driver and selenium).
 """
@@ -111,6 +113,49 @@ class BrowserTest(unittest.TestCase):
     def test_3_cache_lists_the_model(self):
         self.assertIn(Path(self.server.model_url).name, self.text("cache"))
         self.assertIn("98.4 MB", self.text("cache"))
+
+    def test_4_javascript_api(self):
+        # Runs in the page: the answer as an async iterator, stopped by an AbortSignal after
+        # three pieces; a chat given as messages; sizeInTokens; a model with a wrong sha256.
+        script = """
+        const [url, done] = [arguments[0], arguments[arguments.length - 1]];
+        (async () => {
+          const { LlmInference, ModelCache } = await import('./swiftlet.js');
+          const llm = await LlmInference.createFromOptions({ modelAssetPath: url, temperature: 0, maxTokens: 64 });
+          const controller = new AbortController();
+          const pieces = [];
+          let aborted = null;
+          try {
+            for await (const piece of llm.generateResponseStream('Write a poem about the sea.', { signal: controller.signal })) {
+              pieces.push(piece);
+              if (pieces.length === 3) controller.abort();
+            }
+          } catch (error) { aborted = error.name; }
+          const afterAbort = llm.lastStats;
+          const chat = await llm.generateResponse([
+            { role: 'system', content: 'You are a helpful AI assistant named SmolLM, trained by Hugging Face' },
+            { role: 'user', content: 'Explain what a prime number is in one sentence.' }]);
+          const tokens = await llm.sizeInTokens('Hello world');
+          llm.close();
+          let wrongSha = null;
+          try {
+            await LlmInference.createFromOptions({ modelAssetPath: url + '?copy', sha256: '0'.repeat(64) });
+          } catch (error) { wrongSha = error.message; }
+          const cached = (await ModelCache.list()).map((m) => m.url);
+          return { pieces, aborted, afterAbort, chat, tokens, wrongSha, cached };
+        })().then(done, (error) => done({ error: String(error) }));
+        """
+        self.driver.set_script_timeout(180)
+        result = self.driver.execute_async_script(script, self.server.model_url)
+        self.assertNotIn("error", result)
+        self.assertEqual(len(result["pieces"]), 3)
+        self.assertEqual(result["aborted"], "AbortError")
+        self.assertEqual(result["afterAbort"]["finishReason"], "cancelled")
+        self.assertLessEqual(result["afterAbort"]["generatedTokens"], 4)
+        self.assertTrue(result["chat"].startswith(EXPECTED_START), result["chat"])
+        self.assertEqual(result["tokens"], 2)
+        self.assertRegex(result["wrongSha"], r"^sha256 of .*\?copy is [0-9a-f]{64}, expected 0{64}$")
+        self.assertEqual([u.endswith("?copy") for u in result["cached"]], [False])
 
 
 if __name__ == "__main__":
