@@ -16,7 +16,9 @@ let core: [Target] = [
 ]
 
 // The browser build (scripts/build-wasm): the core behind a C ABI, as a reactor module
-// (no entry point; the exports are the `@_expose(wasm)` functions). The stack is 1 MiB,
+// (no entry point; the exports are the `@_expose(wasm)` functions). There is no libc: the
+// target brings its own allocator and the few C functions the compiled code calls, and
+// `free` reaches it through --wrap because Swift reserves that name. The stack is 1 MiB,
 // for the chat-template parser's recursion.
 let wasm: [Target] = [
     .executableTarget(
@@ -24,7 +26,10 @@ let wasm: [Target] = [
         dependencies: ["SwiftletCore"],
         swiftSettings: coreSettings + [.enableExperimentalFeature("BuiltinModule")],
         linkerSettings: [
-            .unsafeFlags(["-Xclang-linker", "-nostdlib", "-Xlinker", "--no-entry", "-Xlinker", "-z", "-Xlinker", "stack-size=1048576"]),
+            .unsafeFlags([
+                "-Xclang-linker", "-nostdlib", "-Xlinker", "--no-entry", "-Xlinker", "-z", "-Xlinker", "stack-size=1048576",
+                "-Xlinker", "--wrap=free",
+            ]),
             .linkedLibrary("swiftUnicodeDataTables"),
         ]),
 ]

@@ -190,7 +190,9 @@ func posixMemalign(_ result: UnsafeMutablePointer<UnsafeMutableRawPointer?>, _ a
     return 0
 }
 
-@_cdecl("free")
-func free(_ pointer: UnsafeMutableRawPointer?) {
+/// `free`, under the name the linker's `--wrap=free` routes it to (Swift reserves the
+/// name `free` itself for its runtime).
+@_cdecl("__wrap_free")
+func wrappedFree(_ pointer: UnsafeMutableRawPointer?) {
     WasmHeap.release(pointer)
 }
