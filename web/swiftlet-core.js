@@ -185,6 +185,23 @@ export class Generation {
     this.wasm.exports.swiftlet_cancel(this.handle);
   }
 
+  /** Runs token ids through the model after what the context holds, without sampling. */
+  evaluate(tokens) {
+    const e = this.wasm.exports;
+    const address = this.wasm.alloc(tokens.length * 4);
+    try {
+      new Int32Array(e.memory.buffer, address, tokens.length).set(tokens);
+      if (e.swiftlet_evaluate(this.handle, address, tokens.length) < 0) throw this.wasm.error();
+    } finally {
+      e.swiftlet_free(address);
+    }
+  }
+
+  /** Empties the context. */
+  reset() {
+    this.wasm.exports.swiftlet_reset(this.handle);
+  }
+
   stats() {
     const e = this.wasm.exports;
     const address = this.wasm.alloc(5 * 4);

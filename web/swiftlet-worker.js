@@ -4,6 +4,7 @@
 
 import { SwiftletWasm } from './swiftlet-core.js';
 import { ensureModel } from './model-cache.js';
+import { benchmark } from './bench.js';
 
 let wasm = null;
 let model = null;
@@ -68,6 +69,10 @@ const handlers = {
         heapBytes: wasm.heapBytesInUse,
       },
     };
+  },
+
+  bench({ id, options }) {
+    return benchmark(requireModel(), { ...options, progress: (step) => postMessage({ id, type: 'progress', phase: step }) });
   },
 
   cancel() {

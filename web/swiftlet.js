@@ -119,6 +119,15 @@ export class LlmInference {
     return this.#request('sizeInTokens', { text });
   }
 
+  /**
+   * Measures this model the way `swiftlet bench` does natively: {timeToFirstToken, prefill:
+   * [{tokens, speed}], decode} in seconds and tokens/s ({median, mean, sd} each). Options:
+   * promptLengths, generate, repetitions, onProgress(step).
+   */
+  benchmark({ onProgress, ...options } = {}) {
+    return this.#request('bench', { options }, (message) => onProgress?.(message.phase));
+  }
+
   /** Stops the answer being generated; it ends with the text so far. */
   cancelProcessing() {
     if (this.#busy) this.#worker.postMessage({ id: 0, type: 'cancel' });

@@ -109,6 +109,33 @@ func swiftletGenerationFree(_ generation: Int32) -> Int32 {
     generations.remove(generation) ? 0 : fail(.badArgument, "no generation \(generation)", returning: -1)
 }
 
+/// Evaluates `count` token ids after what the generation holds, without sampling (for
+/// benchmarks and scoring). Returns 0, or -1 when a token is outside the vocabulary or the
+/// context is full.
+@_expose(wasm, "swiftlet_evaluate")
+func swiftletEvaluate(_ generation: Int32, _ tokens: UnsafePointer<Int32>?, _ count: Int32) -> Int32 {
+    guard let generation = generations[generation] else {
+        return fail(.badArgument, "no generation \(generation)", returning: -1)
+    }
+    guard count >= 0, tokens != nil || count == 0 else { return fail(.badArgument, "bad token buffer", returning: -1) }
+    do {
+        try generation.session.append(Array(UnsafeBufferPointer(start: tokens, count: Int(count))))
+    } catch {
+        return fail(.generation, error.description, returning: -1)
+    }
+    return 0
+}
+
+/// Empties the generation's context (its memory stays allocated).
+@_expose(wasm, "swiftlet_reset")
+func swiftletReset(_ generation: Int32) -> Int32 {
+    guard let generation = generations[generation] else {
+        return fail(.badArgument, "no generation \(generation)", returning: -1)
+    }
+    generation.session.reset()
+    return 0
+}
+
 /// What `input` of `swiftlet_start` holds.
 enum PromptKind: Int32 {
     /// UTF-8 text continued as is (BOS added where the model wants one).

@@ -5,12 +5,14 @@ Tests/Web/static_server.py. One visitor's story, in order:
   2. a reload answers again from OPFS, with no second GET of the model;
   3. the cache lists the model;
   4. the JavaScript API from a page script: streaming, AbortSignal, chat messages,
-     sizeInTokens, and a wrong sha256 that leaves nothing in the cache.
+     sizeInTokens, and a wrong sha256 that leaves nothing in the cache;
+  5. the benchmark page measures prefill and decode in the browser.
 Screenshots go to test-artifacts/web/. Run: python3 Tests/Web/browser_test.py
 (after scripts/build-wasm; needs chromium, chromium-driver and selenium).
 """
 
 import hashlib
+import json
 import subprocess
 import sys
 import tempfile
@@ -156,6 +158,17 @@ class BrowserTest(unittest.TestCase):
         self.assertEqual(result["tokens"], 2)
         self.assertRegex(result["wrongSha"], r"^sha256 of .*\?copy is [0-9a-f]{64}, expected 0{64}$")
         self.assertEqual([u.endswith("?copy") for u in result["cached"]], [False])
+
+    def test_5_benchmark_page(self):
+        self.driver.get(f"{self.server.base_url}/bench.html?model={self.server.model_url}&p=64&n=32&r=2")
+        WebDriverWait(self.driver, 180, poll_frequency=0.5).until(
+            lambda d: d.execute_script("return document.body.dataset.result ?? null"))
+        result = json.loads(self.driver.execute_script("return document.body.dataset.result"))
+        self.assertNotIn("error", result)
+        self.assertFalse(result["load"]["downloaded"])
+        self.assertGreater(result["prefill"][0]["speed"]["median"], 1)
+        self.assertGreater(result["decode"]["median"], 1)
+        print(f"\nbrowser benchmark: {self.text('out')}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -98,6 +98,19 @@ test('cancel ends the answer at the next step', () => {
   }
 });
 
+test('evaluate runs token ids into the context; reset empties it', () => {
+  const generation = model.createGeneration(64);
+  try {
+    generation.evaluate([1, 2, 3, 4]);
+    assert.equal(generation.stats().tokensInContext, 4);
+    assert.throws(() => generation.evaluate([49152]), /token id 49152 is outside the vocabulary/);
+    generation.reset();
+    assert.equal(generation.stats().tokensInContext, 0);
+  } finally {
+    generation.free();
+  }
+});
+
 test('bad arguments are errors', () => {
   assert.throws(() => model.createGeneration(0), (e) => e instanceof SwiftletError && e.code === ErrorCode.badArgument);
   assert.throws(() => model.createGeneration(1 << 20), /context size/);
