@@ -1,7 +1,7 @@
 // The WebAssembly engine (web/swiftlet.wasm through web/swiftlet-core.js) in Node, on the
-// real SmolLM2 model: greedy answers token-identical to the native engine's
-// (Fixtures/smollm2-greedy.json, from scripts/make-web-refs), and hostile files rejected
-// with errors, never traps. Run: node --test Tests/Web/ (after scripts/build-wasm).
+// real SmolLM2 and Gemma 3 models: greedy answers token-identical to the native engine's
+// (Fixtures/*-greedy.json, from scripts/make-web-refs), and hostile files rejected with
+// errors, never traps. Run: node --test Tests/Web/ (after scripts/build-wasm).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,10 +10,10 @@ import { readFileSync } from 'node:fs';
 import { ErrorCode, SwiftletError, SwiftletWasm } from '../../web/swiftlet-core.js';
 
 const root = new URL('../../', import.meta.url);
-const modelPath = process.env.SWIFTLET_SMOLLM2
-  ?? execFileSync(new URL('scripts/fetch-models', root).pathname, ['smollm2'], { encoding: 'utf8' }).trim();
-const modelBytes = new Uint8Array(readFileSync(modelPath));
-const fixture = JSON.parse(readFileSync(new URL('Tests/Web/Fixtures/smollm2-greedy.json', root)));
+const modelPath = (name) => execFileSync(new URL('scripts/fetch-models', root).pathname, [name], { encoding: 'utf8' }).trim();
+const readFixture = (name) => JSON.parse(readFileSync(new URL(`Tests/Web/Fixtures/${name}-greedy.json`, root)));
+const modelBytes = new Uint8Array(readFileSync(modelPath('smollm2')));
+const fixture = readFixture('smollm2');
 const wasm = await SwiftletWasm.instantiate(readFileSync(new URL('web/swiftlet.wasm', root)));
 const model = await wasm.loadModelBytes(modelBytes);
 
@@ -36,22 +36,34 @@ test('model info comes from the file', () => {
   assert.equal(model.info.hasChatTemplate, true);
 });
 
-for (const reference of fixture.references) {
-  test(`greedy "${reference.prompt}" gives the native engine's tokens`, () => {
-    const generation = model.createGeneration(2048);
-    try {
-      const promptTokens = generation.start({ prompt: reference.prompt, raw: !reference.chat },
-        { temperature: 0, maxTokens: reference.maxTokens });
-      assert.equal(promptTokens, reference.promptTokens.length);
-      const { tokens, text } = answer(generation);
-      assert.deepEqual(tokens, reference.generatedTokens);
-      assert.equal(text, reference.text);
-      assert.equal(generation.stats().finishReason, reference.finishReason);
-    } finally {
-      generation.free();
-    }
-  });
+function checkGreedy(model, reference) {
+  const generation = model.createGeneration(2048);
+  try {
+    const promptTokens = generation.start({ prompt: reference.prompt, raw: !reference.chat },
+      { temperature: 0, maxTokens: reference.maxTokens });
+    assert.equal(promptTokens, reference.promptTokens.length);
+    const { tokens, text } = answer(generation);
+    assert.deepEqual(tokens, reference.generatedTokens);
+    assert.equal(text, reference.text);
+    assert.equal(generation.stats().finishReason, reference.finishReason);
+  } finally {
+    generation.free();
+  }
 }
+
+for (const reference of fixture.references) {
+  test(`SmolLM2: greedy "${reference.prompt}" gives the native engine's tokens`, () => checkGreedy(model, reference));
+}
+
+test('Gemma 3 (Q4_K, Q6_K, GELU, sliding window): greedy gives the native engine\'s tokens', async () => {
+  const gemma = await wasm.loadModelBytes(new Uint8Array(readFileSync(modelPath('gemma3'))));
+  try {
+    assert.equal(gemma.info.architecture, 'gemma3');
+    for (const reference of readFixture('gemma3').references) checkGreedy(gemma, reference);
+  } finally {
+    gemma.free();
+  }
+});
 
 test('raw tokenization matches the native prompt tokens', () => {
   const raw = fixture.references.find((r) => !r.chat);
