@@ -8,7 +8,12 @@ let embedded = Context.environment["SWIFTLET_EMBEDDED"] == "1"
 let coreSettings: [SwiftSetting] =
     [.enableUpcomingFeature("ExistentialAny")]
     + (embedded
-        ? [.enableExperimentalFeature("Embedded"), .unsafeFlags(["-wmo", "-Xcc", "-msimd128", "-Xfrontend", "-disable-stack-protector"])]
+        ? [
+            .enableExperimentalFeature("Embedded"),
+            // Builtin: the SIMD128 instructions Swift's SIMD types do not reach (Kernels/WasmLanes.swift).
+            .enableExperimentalFeature("BuiltinModule"),
+            .unsafeFlags(["-wmo", "-Xcc", "-msimd128", "-Xfrontend", "-disable-stack-protector"]),
+        ]
         : [])
 
 let core: [Target] = [
@@ -24,7 +29,7 @@ let wasm: [Target] = [
     .executableTarget(
         name: "SwiftletWasm",
         dependencies: ["SwiftletCore"],
-        swiftSettings: coreSettings + [.enableExperimentalFeature("BuiltinModule")],
+        swiftSettings: coreSettings,
         linkerSettings: [
             .unsafeFlags([
                 "-Xclang-linker", "-nostdlib", "-Xlinker", "--no-entry", "-Xlinker", "-z", "-Xlinker", "stack-size=1048576",

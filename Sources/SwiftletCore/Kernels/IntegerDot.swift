@@ -58,16 +58,10 @@ enum IntegerDot {
         return lanes
     }
 
-    /// acc + scale·lanes, fused per lane (in double on WebAssembly, as `MathFunctions.fma`).
+    /// acc + scale·lanes, fused per lane (WebAssembly has no FMA: see `WasmLanes.blockDot`).
     @inline(__always)
     static func accumulate(_ acc: SIMD8<Float>, _ scale: Float, _ lanes: SIMD8<Float>) -> SIMD8<Float> {
-        #if arch(wasm32)
-        var sum = acc
-        for i in 0..<8 { sum[i] = MathFunctions.fma(scale, lanes[i], acc[i]) }
-        return sum
-        #else
-        return acc.addingProduct(SIMD8(repeating: scale), lanes)
-        #endif
+        acc.addingProduct(SIMD8(repeating: scale), lanes)
     }
 
     /// Σ over `blocks` blocks of a 32-value format paired with a Q8_0 or Q8_1 activation:
@@ -80,6 +74,11 @@ enum IntegerDot {
         weightBytes: Int, activationBytes: Int, hasOffset: Bool,
         lanes: (_ weight: UnsafeRawPointer, _ activation: UnsafeRawPointer) -> SIMD8<Float>
     ) -> Float {
+        #if arch(wasm32)
+        return WasmLanes.blockDot(
+            weights, activation, blocks: blocks, weightBytes: weightBytes, activationBytes: activationBytes,
+            hasOffset: hasOffset, lanes: lanes)
+        #else
         var acc = SIMD8<Float>()
         var offsets: Float = 0
         for b in 0..<blocks {
@@ -88,6 +87,7 @@ enum IntegerDot {
             acc = accumulate(acc, w.loadHalf(at: 0) * a.loadHalf(at: 0), lanes(w, a))
         }
         return hasOffset ? horizontalSum(acc) + offsets : horizontalSum(acc)
+        #endif
     }
 
     /// The lanes' sum in ggml's x86 order (hsum_float_8): high half onto low half, then
