@@ -16,11 +16,35 @@ let nativeCPU: [SwiftSetting] = []
 let coreSettings: [SwiftSetting] =
     [.enableUpcomingFeature("ExistentialAny")]
     + (embedded
-        ? [.enableExperimentalFeature("Embedded"), .unsafeFlags(["-wmo", "-Xcc", "-msimd128"])]
+        ? [
+            .enableExperimentalFeature("Embedded"),
+            // Builtin: the SIMD128 instructions Swift's SIMD types do not reach (Kernels/WasmLanes.swift).
+            .enableExperimentalFeature("BuiltinModule"),
+            .unsafeFlags(["-wmo", "-Xcc", "-msimd128", "-Xfrontend", "-disable-stack-protector"]),
+        ]
         : nativeCPU)
 
 let core: [Target] = [
     .target(name: "SwiftletCore", swiftSettings: coreSettings),
+]
+
+// The browser build (scripts/build-wasm): the core behind a C ABI, as a reactor module
+// (no entry point; the exports are the `@_expose(wasm)` functions). There is no libc: the
+// target brings its own allocator and the few C functions the compiled code calls, and
+// `free` reaches it through --wrap because Swift reserves that name. The stack is 1 MiB,
+// for the chat-template parser's recursion.
+let wasm: [Target] = [
+    .executableTarget(
+        name: "SwiftletWasm",
+        dependencies: ["SwiftletCore"],
+        swiftSettings: coreSettings,
+        linkerSettings: [
+            .unsafeFlags([
+                "-Xclang-linker", "-nostdlib", "-Xlinker", "--no-entry", "-Xlinker", "-z", "-Xlinker", "stack-size=1048576",
+                "-Xlinker", "--wrap=free",
+            ]),
+            .linkedLibrary("swiftUnicodeDataTables"),
+        ]),
 ]
 
 let native: [Target] = [
@@ -72,7 +96,10 @@ let native: [Target] = [
 let package = Package(
     name: "Swiftlet",
     products: embedded
-        ? [.library(name: "SwiftletCore", targets: ["SwiftletCore"])]
+        ? [
+            .library(name: "SwiftletCore", targets: ["SwiftletCore"]),
+            .executable(name: "SwiftletWasm", targets: ["SwiftletWasm"]),
+        ]
         : [
             .library(name: "SwiftletCore", targets: ["SwiftletCore"]),
             .library(name: "Swiftlet", targets: ["Swiftlet"]),
@@ -89,5 +116,5 @@ let package = Package(
             .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
             .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
         ],
-    targets: embedded ? core : core + native
+    targets: embedded ? core + wasm : core + native
 )

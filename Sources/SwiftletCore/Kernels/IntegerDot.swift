@@ -22,6 +22,9 @@ enum IntegerDot {
     /// Lane k = Σ a[i]·b[i] over i in 4k ..< 4k + 4, for 32 int8 values.
     @inline(__always)
     static func lanes(_ a: UnsafePointer<Int8>, _ b: UnsafePointer<Int8>) -> SIMD8<Float> {
+        #if arch(wasm32)
+        return WasmLanes.lanes(a, b)
+        #else
         var lanes = SIMD8<Float>()
         for k in 0..<8 {
             var sum: Int32 = 0
@@ -29,12 +32,16 @@ enum IntegerDot {
             lanes[k] = Float(sum)
         }
         return lanes
+        #endif
     }
 
     /// As `lanes`, for the 32 nibbles of a 16-byte block (minus `offset`), with optional
     /// fifth bits from `high`: lanes 0–3 hold the low nibbles, 4–7 the high ones.
     @inline(__always)
     static func nibbleLanes(_ packed: UnsafePointer<UInt8>, high: UInt32 = 0, _ b: UnsafePointer<Int8>, offset: Int32) -> SIMD8<Float> {
+        #if arch(wasm32)
+        if high == 0 { return WasmLanes.nibbleLanes(packed, b, offset: Int16(offset)) }
+        #endif
         var lanes = SIMD8<Float>()
         for k in 0..<4 {
             var low: Int32 = 0, upper: Int32 = 0
@@ -51,14 +58,10 @@ enum IntegerDot {
         return lanes
     }
 
-    /// acc + scale·lanes, fused per lane where the target has FMA.
+    /// acc + scale·lanes, fused per lane (WebAssembly has no FMA: see `WasmLanes.blockDot`).
     @inline(__always)
     static func accumulate(_ acc: SIMD8<Float>, _ scale: Float, _ lanes: SIMD8<Float>) -> SIMD8<Float> {
-        #if arch(wasm32)
-        return acc + scale * lanes
-        #else
-        return acc.addingProduct(SIMD8(repeating: scale), lanes)
-        #endif
+        acc.addingProduct(SIMD8(repeating: scale), lanes)
     }
 
     /// Σ over `blocks` blocks of a 32-value format paired with a Q8_0 or Q8_1 activation:
@@ -71,6 +74,11 @@ enum IntegerDot {
         weightBytes: Int, activationBytes: Int, hasOffset: Bool,
         lanes: (_ weight: UnsafeRawPointer, _ activation: UnsafeRawPointer) -> SIMD8<Float>
     ) -> Float {
+        #if arch(wasm32)
+        return WasmLanes.blockDot(
+            weights, activation, blocks: blocks, weightBytes: weightBytes, activationBytes: activationBytes,
+            hasOffset: hasOffset, lanes: lanes)
+        #else
         var acc = SIMD8<Float>()
         var offsets: Float = 0
         for b in 0..<blocks {
@@ -79,6 +87,7 @@ enum IntegerDot {
             acc = accumulate(acc, w.loadHalf(at: 0) * a.loadHalf(at: 0), lanes(w, a))
         }
         return hasOffset ? horizontalSum(acc) + offsets : horizontalSum(acc)
+        #endif
     }
 
     /// The lanes' sum in ggml's x86 order (hsum_float_8): high half onto low half, then

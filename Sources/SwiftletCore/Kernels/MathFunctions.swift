@@ -21,11 +21,14 @@ public struct PlatformMath: Sendable {
 /// CPU code, so results track llama.cpp's closely; sin, cos and tanh are computed in
 /// double precision and rounded, which is what a good libm returns.
 public enum MathFunctions {
-    /// a·b + c, fused where the target has FMA (WebAssembly's baseline does not).
+    /// a·b + c, fused. WebAssembly has no FMA instruction, so there it is computed in double:
+    /// the product is exact, and the sum rounds to the fused result except when it lands
+    /// exactly between two floats (about 1 in 2^29), which keeps the web build's greedy
+    /// tokens identical to the native build's.
     @inline(__always)
     static func fma(_ a: Float, _ b: Float, _ c: Float) -> Float {
         #if arch(wasm32)
-        return a * b + c
+        return Float(Double(a) * Double(b) + Double(c))
         #else
         return c.addingProduct(a, b)
         #endif

@@ -1,0 +1,221 @@
+// Thin JavaScript over swiftlet.wasm's C ABI (Sources/SwiftletWasm/Exports.swift): handles
+// become objects, errors become SwiftletError, text crosses as UTF-8. Runs wherever
+// WebAssembly does (the worker uses it; so do the Node tests). No dependencies.
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export const ErrorCode = Object.freeze({ badArgument: 1, outOfMemory: 2, invalidModel: 3, chatTemplate: 4, generation: 5 });
+export const FinishReason = Object.freeze(['none', 'endOfGeneration', 'maxTokens', 'stopString', 'contextFull', 'cancelled']);
+
+export class SwiftletError extends Error {
+  constructor(code, message) {
+    super(message);
+    this.name = 'SwiftletError';
+    this.code = code;
+  }
+}
+
+export class SwiftletWasm {
+  /** `source`: the module's bytes (ArrayBuffer, typed array) or a fetch Response. */
+  static async instantiate(source) {
+    const { instance } = source instanceof Response
+      ? await WebAssembly.instantiateStreaming(source, {})
+      : await WebAssembly.instantiate(source, {});
+    return new SwiftletWasm(instance.exports);
+  }
+
+  constructor(exports) {
+    this.exports = exports;
+  }
+
+  /** Bytes of module memory, viewed afresh (memory growth detaches old views). */
+  bytes(address, length) {
+    return new Uint8Array(this.exports.memory.buffer, address, length);
+  }
+
+  /** The last error (or message) the module recorded. */
+  message() {
+    const e = this.exports;
+    return decoder.decode(this.bytes(e.swiftlet_error_message(), e.swiftlet_error_length()));
+  }
+
+  error() {
+    return new SwiftletError(this.exports.swiftlet_error_code(), this.message());
+  }
+
+  alloc(size) {
+    const address = this.exports.swiftlet_alloc(size);
+    if (address === 0) throw this.error();
+    return address;
+  }
+
+  /** Copies `data` (Uint8Array) into fresh module memory; returns its address. */
+  copyIn(data) {
+    const address = this.alloc(data.length);
+    this.bytes(address, data.length).set(data);
+    return address;
+  }
+
+  /**
+   * Loads a GGUF model of `size` bytes that `fill(region)` writes into module memory, where
+   * `region(offset, length)` is a Uint8Array view to fill in place: the file never has to
+   * sit in one JavaScript buffer (no 2 GB ArrayBuffer limit, no extra copy).
+   */
+  async loadModel(size, fill) {
+    const address = this.alloc(size);
+    try {
+      await fill((offset, length) => {
+        if (offset < 0 || length < 0 || offset + length > size) throw new RangeError('region outside the model');
+        return this.bytes(address + offset, length);
+      });
+    } catch (error) {
+      this.exports.swiftlet_free(address);
+      throw error;
+    }
+    // The module owns the bytes from here on, loaded or not.
+    const handle = this.exports.swiftlet_model_create(address, size);
+    if (handle === 0) throw this.error();
+    return new Model(this, handle);
+  }
+
+  /** Loads a GGUF model from one buffer. */
+  loadModelBytes(data) {
+    return this.loadModel(data.length, (region) => region(0, data.length).set(data));
+  }
+
+  get heapBytesInUse() {
+    return this.exports.swiftlet_heap_bytes_in_use();
+  }
+}
+
+export class Model {
+  constructor(wasm, handle) {
+    this.wasm = wasm;
+    this.handle = handle;
+    const length = wasm.exports.swiftlet_model_info(handle);
+    if (length < 0) throw wasm.error();
+    this.info = JSON.parse(wasm.message());
+  }
+
+  /** Token ids of `text` (with BOS where the model adds one when `addSpecial`). */
+  tokenize(text, { addSpecial = false } = {}) {
+    const e = this.wasm.exports;
+    const utf8 = encoder.encode(text);
+    const input = this.wasm.copyIn(utf8);
+    try {
+      let capacity = utf8.length + 8;
+      for (;;) {
+        const output = this.wasm.alloc(capacity * 4);
+        try {
+          const count = e.swiftlet_tokenize(this.handle, input, utf8.length, addSpecial ? 1 : 0, output, capacity);
+          if (count < 0) throw this.wasm.error();
+          if (count <= capacity) return Int32Array.from(new Int32Array(e.memory.buffer, output, count));
+          capacity = count;
+        } finally {
+          e.swiftlet_free(output);
+        }
+      }
+    } finally {
+      e.swiftlet_free(input);
+    }
+  }
+
+  createGeneration(contextSize = 2048) {
+    const handle = this.wasm.exports.swiftlet_generation_create(this.handle, contextSize);
+    if (handle === 0) throw this.wasm.error();
+    return new Generation(this.wasm, handle);
+  }
+
+  free() {
+    this.wasm.exports.swiftlet_model_free(this.handle);
+    this.handle = 0;
+  }
+}
+
+/** Chat messages as the module reads them: u32 length + UTF-8, role then content. */
+export function encodeMessages(messages) {
+  const parts = messages.flatMap((m) => [encoder.encode(m.role), encoder.encode(m.content)]);
+  const out = new Uint8Array(parts.reduce((n, p) => n + 4 + p.length, 0));
+  const view = new DataView(out.buffer);
+  let offset = 0;
+  for (const part of parts) {
+    view.setUint32(offset, part.length, true);
+    out.set(part, offset + 4);
+    offset += 4 + part.length;
+  }
+  return out;
+}
+
+export class Generation {
+  constructor(wasm, handle) {
+    this.wasm = wasm;
+    this.handle = handle;
+  }
+
+  /**
+   * Starts an answer: `prompt` is a user message through the chat template, or raw text
+   * with `raw: true`; `messages` is a whole chat. Evaluates the prompt; returns its token count.
+   */
+  start({ prompt, messages, raw = false }, { maxTokens = 512, topK = 40, temperature = 0.8, topP = 1, randomSeed = 0 } = {}) {
+    const e = this.wasm.exports;
+    const chat = !raw;
+    const input = chat ? encodeMessages(messages ?? [{ role: 'user', content: prompt }]) : encoder.encode(prompt);
+    const address = this.wasm.copyIn(input);
+    try {
+      const count = e.swiftlet_start(this.handle, chat ? 1 : 0, address, input.length,
+        maxTokens, topK, temperature, topP, randomSeed >>> 0);
+      if (count < 0) throw this.wasm.error();
+      return count;
+    } finally {
+      e.swiftlet_free(address);
+    }
+  }
+
+  /** One step: `{ done: false, token, text }` or, once, `{ done: true, text }` (the rest). */
+  next() {
+    const e = this.wasm.exports;
+    const status = e.swiftlet_next(this.handle);
+    if (status < 0) throw this.wasm.error();
+    const text = decoder.decode(this.wasm.bytes(e.swiftlet_chunk(this.handle), e.swiftlet_chunk_length(this.handle)));
+    return status === 1 ? { done: false, token: e.swiftlet_token(this.handle), text } : { done: true, text };
+  }
+
+  cancel() {
+    this.wasm.exports.swiftlet_cancel(this.handle);
+  }
+
+  /** Runs token ids through the model after what the context holds, without sampling. */
+  evaluate(tokens) {
+    const e = this.wasm.exports;
+    const address = this.wasm.alloc(tokens.length * 4);
+    try {
+      new Int32Array(e.memory.buffer, address, tokens.length).set(tokens);
+      if (e.swiftlet_evaluate(this.handle, address, tokens.length) < 0) throw this.wasm.error();
+    } finally {
+      e.swiftlet_free(address);
+    }
+  }
+
+  /** Empties the context. */
+  reset() {
+    this.wasm.exports.swiftlet_reset(this.handle);
+  }
+
+  stats() {
+    const e = this.wasm.exports;
+    const address = this.wasm.alloc(5 * 4);
+    try {
+      if (e.swiftlet_stats(this.handle, address) < 0) throw this.wasm.error();
+      const [promptTokens, generatedTokens, tokensInContext, contextSize, finish] = new Int32Array(e.memory.buffer, address, 5);
+      return { promptTokens, generatedTokens, tokensInContext, contextSize, finishReason: FinishReason[finish] };
+    } finally {
+      e.swiftlet_free(address);
+    }
+  }
+
+  free() {
+    this.wasm.exports.swiftlet_generation_free(this.handle);
+    this.handle = 0;
+  }
+}

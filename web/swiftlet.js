@@ -1,0 +1,176 @@
+// Swiftlet in the browser: a small LLM (GGUF) running in a module worker, cached in the
+// Origin Private File System. Shaped like MediaPipe's LlmInference:
+//
+//   import { LlmInference } from './swiftlet.js';
+//   const llm = await LlmInference.createFromOptions({ modelAssetPath: 'model.gguf' });
+//   const answer = await llm.generateResponse('Why is the sky blue?', (partial, done) => …);
+//
+// No bundler, no dependencies: the worker and the wasm are found next to this file.
+
+import { cacheKey, deleteModel, listModels, storageUsage } from './model-cache.js';
+
+const here = new URL('.', import.meta.url);
+
+export class LlmInference {
+  /**
+   * Downloads (or finds in OPFS) the model and loads it in a worker. Options:
+   * modelAssetPath (URL), sha256 (hex, verified before the model is marked cached),
+   * maxTokens, topK, topP, temperature, randomSeed, contextSize, onProgress({phase,
+   * loaded, total}) with phase 'download' | 'verify' | 'load' (and 'retry' with `attempt`
+   * when a dropped download resumes), and wasmUrl / workerUrl to
+   * serve those from elsewhere.
+   */
+  static async createFromOptions(options) {
+    const llm = new LlmInference(options);
+    try {
+      llm.loadStats = await llm.#request('load', {
+        wasmUrl: new URL(options.wasmUrl ?? 'swiftlet.wasm', here).href,
+        modelUrl: new URL(options.modelAssetPath, globalThis.location?.href).href,
+        sha256: options.sha256,
+        contextSize: options.contextSize ?? 2048,
+      }, (message) => options.onProgress?.(message));
+    } catch (error) {
+      llm.close();
+      throw error;
+    }
+    return llm;
+  }
+
+  #worker;
+  #nextId = 1;
+  #pending = new Map(); // id → {resolve, reject, onMessage}
+  #options = {}; // sampling: maxTokens, topK, topP, temperature, randomSeed
+  #busy = false; // a generation is in progress
+
+  constructor(options) {
+    this.setOptions({ maxTokens: 512, topK: 40, topP: 1, temperature: 0.8, randomSeed: 0, ...options });
+    this.#worker = new Worker(new URL(options.workerUrl ?? 'swiftlet-worker.js', here), { type: 'module' });
+    this.#worker.onmessage = ({ data }) => this.#receive(data);
+    this.#worker.onerror = (event) => this.#failAll(new Error(event.message || 'the Swiftlet worker failed'));
+    /** {info, downloaded, modelBytes, downloadMs, loadMs} from loading. */
+    this.loadStats = null;
+    /** Stats of the last answer: tokens, prefill, time to first token, tokens/s. */
+    this.lastStats = null;
+  }
+
+  /** Changes sampling options for later calls (maxTokens, topK, topP, temperature, randomSeed). */
+  setOptions({ maxTokens, topK, topP, temperature, randomSeed }) {
+    const given = Object.entries({ maxTokens, topK, topP, temperature, randomSeed }).filter(([, v]) => v !== undefined);
+    Object.assign(this.#options, Object.fromEntries(given));
+  }
+
+  /**
+   * The whole answer to `prompt` (a user message, through the model's chat template) or to
+   * `messages` ([{role, content}]). `progressListener(partial, done)` gets each new piece.
+   * Options: raw (continue the text, no template), signal (AbortSignal), and sampling
+   * overrides.
+   */
+  async generateResponse(prompt, progressListener, options = {}) {
+    let text = '';
+    for await (const piece of this.generateResponseStream(prompt, options)) {
+      text += piece;
+      progressListener?.(piece, false);
+    }
+    progressListener?.('', true);
+    return text;
+  }
+
+  /** The answer as an async iterator of text pieces (whole characters). */
+  async *generateResponseStream(prompt, { signal, raw = false, ...sampling } = {}) {
+    signal?.throwIfAborted();
+    if (this.#busy) throw new Error('a response is already being generated');
+    this.#busy = true;
+    const input = Array.isArray(prompt) ? { messages: prompt } : { prompt, raw };
+    const pieces = [];
+    let outcome = null; // {result} or {error} once the worker has answered
+    let wake = () => {};
+    const options = { ...this.#options };
+    for (const key of Object.keys(options)) if (sampling[key] !== undefined) options[key] = sampling[key];
+    const done = this.#request('generate', { input, options }, (message) => {
+      pieces.push(message.text);
+      wake();
+    });
+    done.then((result) => (outcome = { result }), (error) => (outcome = { error })).finally(() => wake());
+    const onAbort = () => this.cancelProcessing();
+    signal?.addEventListener('abort', onAbort);
+    try {
+      for (;;) {
+        signal?.throwIfAborted();
+        if (pieces.length > 0) {
+          yield pieces.shift();
+        } else if (outcome) {
+          if (outcome.error) throw outcome.error;
+          return;
+        } else {
+          await new Promise((resolve) => (wake = resolve));
+        }
+      }
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      if (!outcome) this.cancelProcessing(); // stopped early: by the signal, or by the caller
+      const result = await done.catch(() => null);
+      if (result) this.lastStats = result.stats;
+      this.#busy = false;
+    }
+  }
+
+  /** How many tokens `text` is (without the tokens a prompt starts with). */
+  sizeInTokens(text) {
+    return this.#request('sizeInTokens', { text });
+  }
+
+  /**
+   * Measures this model the way `swiftlet bench` does natively: {timeToFirstToken, prefill:
+   * [{tokens, speed}], decode} in seconds and tokens/s ({median, mean, sd} each). Options:
+   * promptLengths, generate, repetitions, onProgress(step).
+   */
+  benchmark({ onProgress, ...options } = {}) {
+    return this.#request('bench', { options }, (message) => onProgress?.(message.phase));
+  }
+
+  /** Stops the answer being generated; it ends with the text so far. */
+  cancelProcessing() {
+    if (this.#busy) this.#worker.postMessage({ id: 0, type: 'cancel' });
+  }
+
+  close() {
+    this.#worker.terminate();
+    this.#failAll(new Error('the model was closed'));
+  }
+
+  #request(type, body, onMessage) {
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject, onMessage });
+      this.#worker.postMessage({ id, type, ...body });
+    });
+  }
+
+  #receive(message) {
+    const pending = this.#pending.get(message.id);
+    if (!pending) return;
+    if (message.type === 'result' || message.type === 'error') {
+      this.#pending.delete(message.id);
+      if (message.type === 'result') pending.resolve(message.value);
+      else pending.reject(Object.assign(new Error(message.error.message), message.error));
+    } else {
+      pending.onMessage?.(message);
+    }
+  }
+
+  #failAll(error) {
+    for (const { reject } of this.#pending.values()) reject(error);
+    this.#pending.clear();
+  }
+}
+
+/** The models in this origin's cache (OPFS), and ways to manage them. */
+export const ModelCache = {
+  /** [{key, url, size, sha256, completedAt}] for every completely downloaded model. */
+  list: listModels,
+  /** Removes a model, complete or partial, by its URL. */
+  delete: deleteModel,
+  /** {usage, quota} in bytes for this origin. */
+  usage: storageUsage,
+  key: cacheKey,
+};
