@@ -8,7 +8,9 @@ let embedded = Context.environment["SWIFTLET_EMBEDDED"] == "1"
 // Native x86-64 builds target x86-64-v3 (AVX2, FMA, F16C): without it every fused
 // multiply-add in the kernels is a call into libm, and Swift SIMD stays at SSE width.
 #if arch(x86_64)
-let nativeCPU: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma", "-Xcc", "-mf16c"])]
+let nativeCPU: [SwiftSetting] = [
+    .unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma", "-Xcc", "-mf16c"]), .define("SWIFTLET_AVX2"),
+]
 #else
 let nativeCPU: [SwiftSetting] = []
 #endif

@@ -1,42 +1,93 @@
-/// Dot products of f16 values (attention over an f16 cache) summed in the orders
-/// llama.cpp's x86 build with AVX-512 uses, so attention results match it to the bit: a
-/// batch of tokens goes through tinyBLAS (one 16-lane accumulator), a single token through
+/// Sums of products over f16 values (attention over an f16 cache) in the orders llama.cpp's
+/// x86 build with AVX-512 uses, so attention results match it to the bit: a batch of tokens
+/// goes through tinyBLAS (one 16-lane accumulator), a single token through
 /// ggml_vec_dot_f16 (four 16-lane accumulators over steps of 64). Products of two halves
 /// are exact in f32, so only the order of the additions matters.
 public enum HalfDot {
-    /// Σ x(i)·y(i) for i in 0..<count, in the order of a batched matrix product.
-    @inline(__always)
-    public static func batched(count: Int, _ x: (Int) -> Float, _ y: (Int) -> Float) -> Float {
-        var lanes = SIMD16<Float>()
-        var i = 0
-        while i + 16 <= count {
-            for lane in 0..<16 { lanes[lane] += x(i + lane) * y(i + lane) }
-            i += 16
-        }
-        // tinyBLAS requires whole steps of 16; callers pad with zeros (which add nothing).
-        precondition(i == count, "batched half dot needs a multiple of 16 values")
-        return IntegerDot.horizontalSum(lanes)
+    public enum Order: Sendable {
+        case batched, single
+
+        /// Values summed per step: a step's value k goes to accumulator lane k.
+        var step: Int { self == .batched ? 16 : 64 }
     }
 
-    /// Σ x(i)·y(i) for i in 0..<count, in the order of ggml_vec_dot_f16 for one token.
+    /// Σ x[i]·y[i] for i in 0..<count (a multiple of 16 for `.batched`; callers pad with
+    /// zeros, which add nothing).
     @inline(__always)
-    public static func single(count: Int, _ x: (Int) -> Float, _ y: (Int) -> Float) -> Float {
-        var sums = (SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>())
+    public static func dot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, count: Int, order: Order) -> Float {
+        var lanes = (SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>())
         var i = 0
-        while i + 64 <= count {
-            for lane in 0..<16 {
-                sums.0[lane] += x(i + lane) * y(i + lane)
-                sums.1[lane] += x(i + 16 + lane) * y(i + 16 + lane)
-                sums.2[lane] += x(i + 32 + lane) * y(i + 32 + lane)
-                sums.3[lane] += x(i + 48 + lane) * y(i + 48 + lane)
+        @inline(__always) func load(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
+            UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
+        }
+        switch order {
+        case .batched:
+            while i + 16 <= count {
+                lanes.0 += load(x + i) * load(y + i)
+                i += 16
             }
-            i += 64
+            precondition(i == count, "a batched half dot needs a multiple of 16 values")
+            return IntegerDot.horizontalSum(lanes.0)
+        case .single:
+            while i + 64 <= count {
+                lanes.0 += load(x + i) * load(y + i)
+                lanes.1 += load(x + i + 16) * load(y + i + 16)
+                lanes.2 += load(x + i + 32) * load(y + i + 32)
+                lanes.3 += load(x + i + 48) * load(y + i + 48)
+                i += 64
+            }
+            var total = Double(combine(lanes))
+            while i < count {
+                total += Double(x[i] * y[i])
+                i += 1
+            }
+            return Float(total)
         }
-        var total = Double(IntegerDot.horizontalSum((sums.0 + sums.2) + (sums.1 + sums.3)))
-        while i < count {
-            total += Double(x(i) * y(i))
-            i += 1
+    }
+
+    /// Weighted sums of vectors, out[i] = Σ_j w[j]·v_j[i], each out[i] summed over j exactly
+    /// as `dot` sums over its index: lane rows `lanes[k]` ([step × width]) collect the
+    /// vectors whose j falls on lane k, then the lanes are combined per element.
+    public struct WeightedSum {
+        let order: Order
+        let width: Int
+        let lanes: UnsafeMutablePointer<Float>  // [step × width]
+
+        /// `scratch` holds step × width floats.
+        public init(order: Order, width: Int, scratch: UnsafeMutablePointer<Float>) {
+            self.order = order
+            self.width = width
+            lanes = scratch
+            lanes.initialize(repeating: 0, count: order.step * width)
         }
-        return Float(total)
+
+        /// Adds weight·v (v: [width]) for index j.
+        @inline(__always)
+        public func add(_ v: UnsafePointer<Float>, weight: Float, index j: Int) {
+            let row = lanes + (j % order.step) * width
+            for i in 0..<width { row[i] += v[i] * weight }
+        }
+
+        /// out: [width].
+        public func result(into out: UnsafeMutablePointer<Float>) {
+            for i in 0..<width {
+                var groups = (SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>())
+                for k in 0..<16 {
+                    groups.0[k] = lanes[k * width + i]
+                    if order == .single {
+                        groups.1[k] = lanes[(16 + k) * width + i]
+                        groups.2[k] = lanes[(32 + k) * width + i]
+                        groups.3[k] = lanes[(48 + k) * width + i]
+                    }
+                }
+                out[i] = order == .batched ? IntegerDot.horizontalSum(groups.0) : combine(groups)
+            }
+        }
+    }
+
+    /// ggml_vec_dot_f16's reduction of its four accumulators.
+    @inline(__always)
+    static func combine(_ lanes: (SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>)) -> Float {
+        IntegerDot.horizontalSum((lanes.0 + lanes.2) + (lanes.1 + lanes.3))
     }
 }

@@ -24,6 +24,8 @@ enum IntegerDot {
     static func lanes(_ a: UnsafePointer<Int8>, _ b: UnsafePointer<Int8>) -> SIMD8<Float> {
         #if arch(wasm32)
         return WasmLanes.lanes(a, b)
+        #elseif arch(x86_64) && SWIFTLET_AVX2
+        return X86Lanes.lanes(a, b)
         #else
         var lanes = SIMD8<Float>()
         for k in 0..<8 {
@@ -41,6 +43,8 @@ enum IntegerDot {
     static func nibbleLanes(_ packed: UnsafePointer<UInt8>, high: UInt32 = 0, _ b: UnsafePointer<Int8>, offset: Int32) -> SIMD8<Float> {
         #if arch(wasm32)
         if high == 0 { return WasmLanes.nibbleLanes(packed, b, offset: Int16(offset)) }
+        #elseif arch(x86_64) && SWIFTLET_AVX2
+        if high == 0 { return X86Lanes.nibbleLanes(packed, b, offset: offset) }
         #endif
         var lanes = SIMD8<Float>()
         for k in 0..<4 {

@@ -60,22 +60,25 @@ public final class KVCache {
         }
     }
 
-    /// Element `index` of the key (or value) row of `position`.
+    /// Elements `offset ..< offset + count` of the key row of `position`, as floats.
     @inline(__always)
-    func key(layer: Int, position: Int, _ index: Int) -> Float {
-        element(keys[layer], (position % capacity[layer]) * kvWidth + index)
+    func loadKey(layer: Int, position: Int, offset: Int, count: Int, into out: UnsafeMutablePointer<Float>) {
+        load(keys[layer], (position % capacity[layer]) * kvWidth + offset, count, out)
     }
 
     @inline(__always)
-    func value(layer: Int, position: Int, _ index: Int) -> Float {
-        element(values[layer], (position % capacity[layer]) * kvWidth + index)
+    func loadValue(layer: Int, position: Int, offset: Int, count: Int, into out: UnsafeMutablePointer<Float>) {
+        load(values[layer], (position % capacity[layer]) * kvWidth + offset, count, out)
     }
 
     @inline(__always)
-    private func element(_ base: UnsafeMutableRawPointer, _ offset: Int) -> Float {
+    private func load(_ base: UnsafeMutableRawPointer, _ start: Int, _ count: Int, _ out: UnsafeMutablePointer<Float>) {
         switch precision {
-        case .f16: HalfPrecision.float(fromHalf: base.assumingMemoryBound(to: UInt16.self)[offset])
-        case .f32: base.assumingMemoryBound(to: Float.self)[offset]
+        case .f16:
+            let halves = base.assumingMemoryBound(to: UInt16.self) + start
+            for i in 0..<count { out[i] = HalfPrecision.float(fromHalf: halves[i]) }
+        case .f32:
+            out.update(from: base.assumingMemoryBound(to: Float.self) + start, count: count)
         }
     }
 }

@@ -148,12 +148,11 @@ public final class Transformer {
         let group = batched ? 16 : 64
         let groupStart = first / group * group
         let span = (position / group + 1) * group - groupStart
-        @inline(__always) func dot(_ count: Int, _ x: (Int) -> Float, _ y: (Int) -> Float) -> Float {
-            batched ? HalfDot.batched(count: count, x, y) : HalfDot.single(count: count, x, y)
-        }
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: span + hd) { buffer in
+        let order: HalfDot.Order = batched ? .batched : .single
+        // scores: [span], q: [hd], row: [hd] (one cached key or value), lanes: [step × hd]
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: span + 2 * hd + order.step * hd) { buffer in
             let scores = buffer.baseAddress!
-            let q = scores + span
+            let q = scores + span, row = q + hd, lanes = row + hd
             for i in 0..<hd { q[i] = half ? HalfPrecision.float(fromHalf: HalfPrecision.half(fromFloat: query[i])) : query[i] }
             for j in 0..<span {
                 let p = groupStart + j
@@ -161,18 +160,21 @@ public final class Transformer {
                     scores[j] = -.infinity
                     continue
                 }
-                scores[j] = dot(hd, { cache.key(layer: layer, position: p, kvOffset + $0) }, { q[$0] }) * c.scoreScale
+                cache.loadKey(layer: layer, position: p, offset: kvOffset, count: hd, into: row)
+                scores[j] = HalfDot.dot(row, q, count: hd, order: order) * c.scoreScale
                 if let cap = c.attentionLogitSoftcap { scores[j] = cap * Float(MathFunctions.tanh(Double(scores[j] / cap))) }
             }
             Ops.softmax(scores, count: span)
             if half { Ops.roundToHalf(scores, count: span) }
-            for i in 0..<hd {
-                let value = { (j: Int) -> Float in
-                    let p = groupStart + j
-                    return p >= first && p <= position ? cache.value(layer: layer, position: p, kvOffset + i) : 0
-                }
-                out[i] = dot(span, value, { scores[$0] })
+            // Masked positions would add 0·0; they are skipped.
+            let sum = HalfDot.WeightedSum(order: order, width: hd, scratch: lanes)
+            for j in 0..<span {
+                let p = groupStart + j
+                guard p >= first && p <= position else { continue }
+                cache.loadValue(layer: layer, position: p, offset: kvOffset, count: hd, into: row)
+                sum.add(row, weight: scores[j], index: j)
             }
+            sum.result(into: out)
         }
     }
 
