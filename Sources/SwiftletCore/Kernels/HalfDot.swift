@@ -68,20 +68,25 @@ public enum HalfDot {
             for i in 0..<width { row[i] += v[i] * weight }
         }
 
-        /// out: [width].
+        /// out: [width]. Reduces the lane rows in place, whole rows at a time, in the
+        /// order `combine` and `IntegerDot.horizontalSum` reduce lanes.
         public func result(into out: UnsafeMutablePointer<Float>) {
-            for i in 0..<width {
-                var groups = (SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>())
+            let width = width
+            func row(_ k: Int) -> UnsafeMutablePointer<Float> { lanes + k * width }
+            if order == .single {
                 for k in 0..<16 {
-                    groups.0[k] = lanes[k * width + i]
-                    if order == .single {
-                        groups.1[k] = lanes[(16 + k) * width + i]
-                        groups.2[k] = lanes[(32 + k) * width + i]
-                        groups.3[k] = lanes[(48 + k) * width + i]
-                    }
+                    let (a, b, c, d) = (row(k), row(16 + k), row(32 + k), row(48 + k))
+                    for i in 0..<width { a[i] = (a[i] + c[i]) + (b[i] + d[i]) }
                 }
-                out[i] = order == .batched ? IntegerDot.horizontalSum(groups.0) : combine(groups)
             }
+            for half in stride(from: 8, through: 4, by: -4) {
+                for k in 0..<half {
+                    let (low, high) = (row(k), row(half + k))
+                    for i in 0..<width { low[i] = high[i] + low[i] }
+                }
+            }
+            let (r0, r1, r2, r3) = (row(0), row(1), row(2), row(3))
+            for i in 0..<width { out[i] = (r0[i] + r2[i]) + (r1[i] + r3[i]) }
         }
     }
 

@@ -1,10 +1,15 @@
 /// IEEE half and bfloat16 conversions done on bit patterns, so they are exact and identical
 /// on every target (no dependence on F16C or on compiler-rt helpers in WebAssembly).
+/// Native x86-64 builds have F16C, whose conversions give the same bits for every number
+/// (they differ only in NaN payloads), and use it for those.
 public enum HalfPrecision {
     /// Half → float, exact. Rescaling by 2^112 moves the 5-bit exponent into the float's
     /// range and turns half subnormals into float normals in one multiply.
     @inline(__always)
     public static func float(fromHalf half: UInt16) -> Float {
+        #if arch(x86_64) && SWIFTLET_AVX2
+        if half & 0x7c00 != 0x7c00 { return Float(Float16(bitPattern: half)) }
+        #endif
         let sign = UInt32(half & 0x8000) << 16
         let magnitude = UInt32(half & 0x7fff)
         let value: Float
@@ -21,6 +26,9 @@ public enum HalfPrecision {
     /// half's mantissa fall off in the hardware's round-to-nearest-even.
     @inline(__always)
     public static func half(fromFloat value: Float) -> UInt16 {
+        #if arch(x86_64) && SWIFTLET_AVX2
+        if !value.isNaN { return Float16(value).bitPattern }
+        #endif
         let bits = value.bitPattern
         let doubled = bits &+ bits  // drops the sign
         let sign = bits & 0x8000_0000
