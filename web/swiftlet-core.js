@@ -37,7 +37,7 @@ export class SwiftletWasm {
   /** The last error (or message) the module recorded. */
   message() {
     const e = this.exports;
-    return decoder.decode(this.bytes(e.swiftlet_error_message(), e.swiftlet_error_length()));
+    return decoder.decode(this.bytes(e.swiftlet_message(), e.swiftlet_message_length()));
   }
 
   error() {
