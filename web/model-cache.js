@@ -80,11 +80,22 @@ export async function cachedModel(url) {
  * Returns `{handle, record, downloaded}`.
  */
 export async function ensureModel(url, { sha256, onProgress = () => {}, signal } = {}) {
-  const cached = await cachedModel(url);
-  if (cached && (!sha256 || cached.record.sha256 === sha256.toLowerCase())) return { ...cached, downloaded: false };
-
+  const wanted = sha256?.toLowerCase();
   const directory = await modelsDirectory();
   const key = cacheKey(url);
+  const cached = await cachedModel(url);
+  if (cached && (!wanted || cached.record.sha256 === wanted)) return { ...cached, downloaded: false };
+  if (cached && !cached.record.sha256) {
+    // Cached without a checksum: check the file rather than download it again.
+    const file = await cached.handle.getFile();
+    const digest = await hashFile(file, (loaded) => onProgress({ phase: 'verify', loaded, total: file.size }), signal);
+    if (digest === wanted) {
+      const record = { ...cached.record, sha256: digest };
+      await writeJSON(directory, `${key}.json`, record);
+      return { handle: cached.handle, record, downloaded: false };
+    }
+  }
+
   await removeIfPresent(directory, `${key}.json`); // a stale or mismatched entry is no entry
   const partialHandle = await directory.getFileHandle(`${key}.partial`, { create: true });
   for (let attempt = 1; ; attempt++) {
@@ -101,9 +112,9 @@ export async function ensureModel(url, { sha256, onProgress = () => {}, signal }
 
   const file = await partialHandle.getFile();
   let digest = null;
-  if (sha256) {
+  if (wanted) {
     digest = await hashFile(file, (loaded) => onProgress({ phase: 'verify', loaded, total: file.size }), signal);
-    if (digest !== sha256.toLowerCase()) {
+    if (digest !== wanted) {
       await removeIfPresent(directory, `${key}.partial`);
       await removeIfPresent(directory, `${key}.partial.json`);
       throw new ModelCacheError('sha256', `sha256 of ${url} is ${digest}, expected ${sha256}`);
@@ -128,6 +139,7 @@ async function download(url, directory, key, partialHandle, onProgress, signal) 
     if (previous.etag) headers['If-Range'] = previous.etag;
   }
   const response = await fetch(url, { headers, signal, cache: 'no-store' });
+  if (response.status === 416 && previous?.total === start) return; // all there already
   if (response.status === 200) {
     start = 0; // the server sent the whole file (no ranges, or it changed)
   } else if (response.status !== 206) {

@@ -1,6 +1,6 @@
 // Incremental SHA-256 (FIPS 180-4). SubtleCrypto only digests a whole buffer at once, and
 // a model is verified while it streams from storage in chunks, so this keeps state between
-// `update` calls. About 200 MB/s in V8: a 100 MB model takes half a second.
+// `update` calls. In V8 here: 98 MB in 0.75 s (2.7 s with the machine's cores busy).
 
 const K = new Uint32Array([
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,

@@ -37,7 +37,7 @@ export class SwiftletWasm {
   /** The last error (or message) the module recorded. */
   message() {
     const e = this.exports;
-    return decoder.decode(this.bytes(e.swiftlet_error_message(), e.swiftlet_error_length()));
+    return decoder.decode(this.bytes(e.swiftlet_message() >>> 0, e.swiftlet_message_length()));
   }
 
   error() {
@@ -45,7 +45,7 @@ export class SwiftletWasm {
   }
 
   alloc(size) {
-    const address = this.exports.swiftlet_alloc(size);
+    const address = this.exports.swiftlet_alloc(size) >>> 0; // addresses past 2 GiB come back negative
     if (address === 0) throw this.error();
     return address;
   }
@@ -177,7 +177,7 @@ export class Generation {
     const e = this.wasm.exports;
     const status = e.swiftlet_next(this.handle);
     if (status < 0) throw this.wasm.error();
-    const text = decoder.decode(this.wasm.bytes(e.swiftlet_chunk(this.handle), e.swiftlet_chunk_length(this.handle)));
+    const text = decoder.decode(this.wasm.bytes(e.swiftlet_chunk(this.handle) >>> 0, e.swiftlet_chunk_length(this.handle)));
     return status === 1 ? { done: false, token: e.swiftlet_token(this.handle), text } : { done: true, text };
   }
 

@@ -3,7 +3,7 @@ import SwiftletCore
 // The C ABI the JavaScript worker calls. Models and generations are integer handles;
 // text goes in and out as (address, length) of UTF-8 in module memory. A call that fails
 // returns 0 (handles, addresses) or -1 (counts) and leaves a code and a message for
-// `swiftlet_error_code` / `swiftlet_error_message` / `swiftlet_error_length`.
+// `swiftlet_error_code` and, in the message buffer, `swiftlet_message` / `swiftlet_message_length`.
 
 nonisolated(unsafe) var models = HandleTable<WasmModel>()
 nonisolated(unsafe) var generations = HandleTable<WasmGeneration>()
@@ -33,11 +33,11 @@ func swiftletHeapBytesInUse() -> Double { Double(WasmHeap.bytesInUse) }
 @_expose(wasm, "swiftlet_error_code")
 func swiftletErrorCode() -> Int32 { lastErrorCode.rawValue }
 
-@_expose(wasm, "swiftlet_error_message")
-func swiftletErrorMessage() -> UnsafeMutableRawPointer? { lastErrorMessage.address }
+@_expose(wasm, "swiftlet_message")
+func swiftletMessage() -> UnsafeMutableRawPointer? { message.address }
 
-@_expose(wasm, "swiftlet_error_length")
-func swiftletErrorLength() -> Int32 { Int32(lastErrorMessage.count) }
+@_expose(wasm, "swiftlet_message_length")
+func swiftletMessageLength() -> Int32 { Int32(message.count) }
 
 // MARK: Models
 
@@ -62,14 +62,13 @@ func swiftletModelFree(_ model: Int32) -> Int32 {
     models.remove(model) ? 0 : fail(.badArgument, "no model \(model)", returning: -1)
 }
 
-/// Writes a JSON description of the model into the error/message buffer and returns its
-/// length (read it with `swiftlet_error_message`).
+/// Writes a JSON description of the model into the message buffer and returns its length.
 @_expose(wasm, "swiftlet_model_info")
 func swiftletModelInfo(_ model: Int32) -> Int32 {
     guard let model = models[model] else { return fail(.badArgument, "no model \(model)", returning: -1) }
     lastErrorCode = .none
-    lastErrorMessage.set(model.infoJSON)
-    return Int32(lastErrorMessage.count)
+    message.set(model.infoJSON)
+    return Int32(message.count)
 }
 
 /// Token ids of the UTF-8 `text` into `output` (room for `capacity`); returns how many

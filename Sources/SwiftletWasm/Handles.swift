@@ -58,11 +58,12 @@ enum ErrorCode: Int32 {
 }
 
 nonisolated(unsafe) var lastErrorCode = ErrorCode.none
-nonisolated(unsafe) var lastErrorMessage = OutputBuffer()
+/// The last failure's message, or the text a call asked for (`swiftlet_model_info`).
+nonisolated(unsafe) var message = OutputBuffer()
 
 /// Records an error for JavaScript to read, and returns `failure` for the caller to return.
-func fail<Result>(_ code: ErrorCode, _ message: String, returning failure: Result) -> Result {
+func fail<Result>(_ code: ErrorCode, _ text: String, returning failure: Result) -> Result {
     lastErrorCode = code
-    lastErrorMessage.set(message)
+    message.set(text)
     return failure
 }

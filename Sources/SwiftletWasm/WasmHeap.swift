@@ -30,7 +30,7 @@ enum WasmHeap {
     nonisolated(unsafe) static var bump: UInt32 = 0
     nonisolated(unsafe) static var end: UInt64 = 0
     /// Bytes in blocks handed out and not freed (headers and rounding included).
-    nonisolated(unsafe) static var bytesInUse = 0
+    nonisolated(unsafe) static var bytesInUse: UInt32 = 0
 
     static func allocate(_ size: Int, alignment: Int = 16) -> UnsafeMutableRawPointer? {
         guard size >= 0, size <= Int.max - 2 * pageBytes, alignment > 0, alignment <= pageBytes,
@@ -40,9 +40,10 @@ enum WasmHeap {
         let needed = size + headerBytes + (alignment > 16 ? alignment : 0)
         let block = needed <= 1 << largestSmallClass ? takeSmall(needed) : takeLarge(needed)
         guard let (start, bytes) = block else { return nil }
-        bytesInUse += Int(bytes)
-        let payload = (Int(start) + headerBytes + alignment - 1) & ~(alignment - 1)
-        let header = UnsafeMutableRawPointer(bitPattern: payload - headerBytes)!
+        bytesInUse += bytes
+        // Addresses are unsigned: past 2 GiB they do not fit wasm32's Int.
+        let payload = (UInt(start) + UInt(headerBytes) + UInt(alignment) - 1) & ~(UInt(alignment) - 1)
+        let header = UnsafeMutableRawPointer(bitPattern: payload - UInt(headerBytes))!
         header.storeBytes(of: start, as: UInt32.self)
         header.storeBytes(of: bytes, toByteOffset: 4, as: UInt32.self)
         return UnsafeMutableRawPointer(bitPattern: payload)
@@ -53,7 +54,7 @@ enum WasmHeap {
         let header = pointer - headerBytes
         let start = header.load(as: UInt32.self)
         let bytes = header.load(fromByteOffset: 4, as: UInt32.self)
-        bytesInUse -= Int(bytes)
+        bytesInUse -= bytes
         if bytes <= 1 << largestSmallClass {
             let sizeClass = UInt32.bitWidth - 1 - bytes.leadingZeroBitCount
             word(start).pointee = smallFree[sizeClass]
@@ -65,7 +66,7 @@ enum WasmHeap {
 
     /// The u32 at `address` (+ 4 × `index`) in linear memory.
     private static func word(_ address: UInt32, _ index: Int = 0) -> UnsafeMutablePointer<UInt32> {
-        UnsafeMutablePointer<UInt32>(bitPattern: Int(address))! + index
+        UnsafeMutablePointer<UInt32>(bitPattern: UInt(address))! + index
     }
 
     // MARK: Small blocks

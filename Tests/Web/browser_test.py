@@ -5,7 +5,8 @@ Tests/Web/static_server.py. One visitor's story, in order:
   2. a reload answers again from OPFS, with no second GET of the model;
   3. the cache lists the model;
   4. the JavaScript API from a page script: streaming, AbortSignal, chat messages,
-     sizeInTokens, and a wrong sha256 that leaves nothing in the cache;
+     sizeInTokens, a wrong sha256 that leaves nothing in the cache, and a sha256 given
+     for a model cached without one (checked, not downloaded again);
   5. the benchmark page measures prefill and decode in the browser.
 Screenshots go to test-artifacts/web/. Run: python3 Tests/Web/browser_test.py
 (after scripts/build-wasm; needs chromium, chromium-driver and selenium).
@@ -120,7 +121,7 @@ class BrowserTest(unittest.TestCase):
         # Runs in the page: the answer as an async iterator, stopped by an AbortSignal after
         # three pieces; a chat given as messages; sizeInTokens; a model with a wrong sha256.
         script = """
-        const [url, done] = [arguments[0], arguments[arguments.length - 1]];
+        const [url, sha256, done] = [arguments[0], arguments[1], arguments[arguments.length - 1]];
         (async () => {
           const { LlmInference, ModelCache } = await import('./swiftlet.js');
           const llm = await LlmInference.createFromOptions({ modelAssetPath: url, temperature: 0, maxTokens: 64 });
@@ -144,11 +145,18 @@ class BrowserTest(unittest.TestCase):
             await LlmInference.createFromOptions({ modelAssetPath: url + '?copy', sha256: '0'.repeat(64) });
           } catch (error) { wrongSha = error.message; }
           const cached = (await ModelCache.list()).map((m) => m.url);
-          return { pieces, aborted, afterAbort, chat, tokens, wrongSha, cached };
+          // Cached without a checksum, then asked for with one: verified, not downloaded again.
+          (await LlmInference.createFromOptions({ modelAssetPath: url + '?plain' })).close();
+          const plain = await LlmInference.createFromOptions({ modelAssetPath: url + '?plain', sha256 });
+          const verifiedLater = plain.loadStats.downloaded;
+          plain.close();
+          await ModelCache.delete(url + '?plain');
+          return { pieces, aborted, afterAbort, chat, tokens, wrongSha, cached, verifiedLater };
         })().then(done, (error) => done({ error: String(error) }));
         """
         self.driver.set_script_timeout(180)
-        result = self.driver.execute_async_script(script, self.server.model_url)
+        gets_before = len(self.server.model_gets())
+        result = self.driver.execute_async_script(script, self.server.model_url, self.sha256)
         self.assertNotIn("error", result)
         self.assertEqual(len(result["pieces"]), 3)
         self.assertEqual(result["aborted"], "AbortError")
@@ -158,6 +166,8 @@ class BrowserTest(unittest.TestCase):
         self.assertEqual(result["tokens"], 2)
         self.assertRegex(result["wrongSha"], r"^sha256 of .*\?copy is [0-9a-f]{64}, expected 0{64}$")
         self.assertEqual([u.endswith("?copy") for u in result["cached"]], [False])
+        self.assertFalse(result["verifiedLater"])
+        self.assertEqual(len(self.server.model_gets()), gets_before + 2)  # ?copy and ?plain, once each
 
     def test_5_benchmark_page(self):
         self.driver.get(f"{self.server.base_url}/bench.html?model={self.server.model_url}&p=64&n=32&r=2")

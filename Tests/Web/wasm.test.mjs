@@ -214,3 +214,29 @@ test('the module still answers after every hostile file, and reuses freed memory
   generation.free();
   third.free();
 });
+
+test('a model above 2 GiB of module memory loads and answers (addresses are unsigned)', async () => {
+  // Fill memory below 2 GiB (the big filler, then any hole a model would fit in).
+  const fillers = [wasm.alloc(0x7000_0000)];
+  while (fillers.at(-1) < 2 ** 31) fillers.push(wasm.alloc(modelBytes.length));
+  wasm.exports.swiftlet_free(fillers.pop());
+  try {
+    let address = 0;
+    const high = await wasm.loadModel(modelBytes.length, (region) => {
+      const view = region(0, modelBytes.length);
+      address = view.byteOffset;
+      view.set(modelBytes);
+    });
+    assert.ok(address > 2 ** 31, `model at ${address}`);
+    const generation = high.createGeneration(256);
+    try {
+      generation.start({ prompt: fixture.references[0].prompt }, { temperature: 0, maxTokens: 4 });
+      assert.deepEqual(answer(generation).tokens, fixture.references[0].generatedTokens.slice(0, 4));
+    } finally {
+      generation.free();
+      high.free();
+    }
+  } finally {
+    for (const filler of fillers) wasm.exports.swiftlet_free(filler);
+  }
+});
