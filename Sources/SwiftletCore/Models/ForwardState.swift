@@ -21,9 +21,10 @@ public final class ForwardState {
     public init(config c: ModelConfig, maxBatch: Int, weights: [WeightMatrix]) {
         self.maxBatch = maxBatch
         var buffers: [UnsafeMutableRawPointer] = []
+        // Left uninitialized: every pass writes what it reads, and not touching the pages
+        // keeps a session cheap to open (the logits alone can be 100 MB for a big batch).
         func floats(_ count: Int) -> UnsafeMutablePointer<Float> {
             let pointer = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
-            pointer.initialize(repeating: 0, count: max(count, 1))
             buffers.append(UnsafeMutableRawPointer(pointer))
             return pointer
         }
