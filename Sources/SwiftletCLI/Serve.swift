@@ -31,6 +31,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Threads per model (default: all cores).")
     var threads = ThreadPool.defaultThreadCount
 
+    @Option(help: "The web build to serve at /web/ (default: ./web when it holds swiftlet.js).")
+    var webRoot: String?
+
     @OptionGroup var storeOptions: StoreOptions
 
     func run() async throws {
@@ -48,6 +51,7 @@ struct Serve: AsyncParsableCommand {
         configuration.apiKey = apiKey ?? ProcessInfo.processInfo.environment["SWIFTLET_API_KEY"]
         configuration.corsOrigins = corsOrigin
         configuration.maxRequestsInFlight = maxRequests
+        configuration.webRoot = webRoot ?? (FileManager.default.fileExists(atPath: "web/swiftlet.js") ? "web" : nil)
         try await SwiftletServer(models: hosted, configuration: configuration).run { port in
             FileHandle.standardError.write(Data("swiftlet serving on http://\(host):\(port)/ (OpenAI API at /v1)\n".utf8))
         }

@@ -16,6 +16,9 @@ public struct SwiftletServer: Sendable {
         public var maxRequestsInFlight = 16
         public var maxBodyBytes = 1 << 20
         public var logLevel = Logger.Level.info
+        /// The web build (`web/`: swiftlet.js, the worker, swiftlet.wasm), served at /web/
+        /// so the playground can run the same model in the browser; nil: not served.
+        public var webRoot: String?
 
         public init() {}
     }
@@ -74,6 +77,14 @@ public struct SwiftletServer: Sendable {
                 return try await completions.respond(parsed, with: target)
             }
         }
+        // The model files themselves, with Range support, for the in-browser engine.
+        router.get("/v1/models/:id/gguf") { request, context in
+            try await Self.modelFile(try model(named: context.parameters.get("id")), request, context)
+        }
+        if let webRoot = configuration.webRoot {
+            router.add(middleware: CrossOriginIsolation())
+            router.add(middleware: FileMiddleware(webRoot, urlBasePath: "/web", searchForIndexHtml: true))
+        }
         router.get("/") { _, _ in try Self.playground() }
         return router
     }
@@ -111,6 +122,27 @@ public struct SwiftletServer: Sendable {
         ])
     }
 
+    /// The GGUF file, whole or from a `Range: bytes=START-[END]` (a resumed download).
+    private static func modelFile(_ hosted: HostedModel, _ request: Request, _ context: some RequestContext) async throws -> Response {
+        let path = hosted.model.model.file.path
+        let size = hosted.model.model.file.fileSize
+        var range = 0...(size - 1)
+        if let header = request.headers[.range] {
+            let bounds = header.hasPrefix("bytes=") ? header.dropFirst(6).split(separator: "-", omittingEmptySubsequences: false) : []
+            guard bounds.count == 2, let start = Int(bounds[0]), start < size,
+                  let end = bounds[1].isEmpty ? size - 1 : Int(bounds[1]).map({ min($0, size - 1) }), end >= start else {
+                return Response(status: .rangeNotSatisfiable, headers: [.contentRange: "bytes */\(size)"])
+            }
+            range = start...end
+        }
+        let body = try await FileIO().loadFile(path: path, range: range, context: context)
+        var headers: HTTPFields = [
+            .contentType: "application/octet-stream", .acceptRanges: "bytes", .contentLength: "\(range.count)",
+        ]
+        if request.headers[.range] != nil { headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(size)" }
+        return Response(status: request.headers[.range] != nil ? .partialContent : .ok, headers: headers, body: body)
+    }
+
     static func json(_ value: JSON) -> Response {
         Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: value.rendered())))
     }
@@ -121,6 +153,16 @@ public struct SwiftletServer: Sendable {
             throw APIError(status: .notFound, message: "the playground page is missing from this build")
         }
         return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: page)))
+    }
+}
+
+/// The headers a page needs for SharedArrayBuffer (wasm threads, later): cross-origin isolation.
+struct CrossOriginIsolation<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var response = try await next(request, context)
+        response.headers[.init("Cross-Origin-Opener-Policy")!] = "same-origin"
+        response.headers[.init("Cross-Origin-Embedder-Policy")!] = "require-corp"
+        return response
     }
 }
 

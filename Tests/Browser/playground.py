@@ -1,18 +1,21 @@
 #!/usr/bin/env python3
 """The playground page of `swiftlet serve` in headless Chromium (selenium).
 
-Starts the release build's `swiftlet serve` (default model) on a free port, asks the
-page "Explain what a prime number is in one sentence." with greedy decoding, and checks
-that the answer streams in, that it is the right one, and that the metrics panel fills.
-Saves a screenshot to .build/artifacts/playground.png.
+Starts the release build's `swiftlet serve` (default model, and web/ as the web build) on
+a free port, asks the page "Explain what a prime number is in one sentence." with greedy
+decoding, and checks that the answer streams in, that it is the right one, and that the
+metrics panel fills. Then switches the page to run the same model in the browser
+(WebAssembly in a worker, the model fetched from the server into OPFS) and checks that the
+answer is the same. Saves screenshots to .build/artifacts/playground*.png.
 
-Needs: chromium, chromium-driver (Debian) and selenium (PyPI); `swift build -c release`.
+Needs: chromium, chromium-driver (Debian) and selenium (PyPI); `swift build -c release`
+and `scripts/build-wasm`.
 """
 import os, pathlib, socket, subprocess, sys
 
 from selenium import webdriver
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / ".build" / "artifacts"
@@ -26,7 +29,8 @@ def free_port():
 
 def main():
     port = free_port()
-    server = subprocess.Popen([str(ROOT / ".build/release/swiftlet"), "serve", "--port", str(port)],
+    server = subprocess.Popen([str(ROOT / ".build/release/swiftlet"), "serve", "--port", str(port),
+                               "--web-root", str(ROOT / "web")],
                               stderr=subprocess.PIPE, text=True)
     try:
         for line in server.stderr:
@@ -46,20 +50,32 @@ def main():
             wait = WebDriverWait(browser, 120)
             wait.until(lambda b: b.find_element(By.ID, "size").text != "–")
             size = browser.find_element(By.ID, "size").text
-            box = browser.find_element(By.ID, "question")
-            box.send_keys("Explain what a prime number is in one sentence.")
-            browser.find_element(By.ID, "send").click()
-
+            question = "Explain what a prime number is in one sentence."
             answer = lambda: (browser.find_elements(By.CSS_SELECTOR, ".turn.assistant") or [None])[-1]
-            # Streaming: the answer is seen part-way before it is complete.
-            wait.until(lambda b: answer() is not None and len(answer().text) > 0)
-            partial = answer().text
-            wait.until(lambda b: b.find_element(By.ID, "send").is_enabled())
-            final = answer().text
+
+            def ask():
+                browser.find_element(By.ID, "question").send_keys(question)
+                browser.find_element(By.ID, "send").click()
+                # Streaming: the answer is seen part-way before it is complete.
+                wait.until(lambda b: answer() is not None and len(answer().text) > 0)
+                partial = answer().text
+                wait.until(lambda b: b.find_element(By.ID, "send").is_enabled())
+                return partial, answer().text
+
+            partial, final = ask()
             ttft = browser.find_element(By.ID, "ttft").text
             decode = browser.find_element(By.ID, "decode").text
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
             browser.save_screenshot(str(ARTIFACTS / "playground.png"))
+
+            # The same question, answered in the browser by the WebAssembly engine.
+            wait.until(lambda b: b.find_element(By.ID, "engine-choice").is_displayed())
+            browser.find_element(By.ID, "reset").click()
+            Select(browser.find_element(By.ID, "engine")).select_by_value("browser")
+            _, in_browser = ask()
+            where = browser.find_element(By.ID, "where").text
+            browser_decode = browser.find_element(By.ID, "decode").text
+            browser.save_screenshot(str(ARTIFACTS / "playground-browser.png"))
         finally:
             browser.quit()
     finally:
@@ -70,7 +86,10 @@ def main():
     assert final.startswith("A prime number is a positive integer greater than 1"), final
     assert len(partial) < len(final), "the answer did not stream"
     assert ttft.endswith(" ms") and decode.endswith(" tok/s"), (ttft, decode)
-    print("playground: ok; screenshot in", ARTIFACTS / "playground.png")
+    print(f"in the browser ({where}, decode {browser_decode}): {in_browser!r}")
+    assert in_browser == final, "the WebAssembly engine answered differently"
+    assert where.startswith("browser"), where
+    print("playground: ok; screenshots in", ARTIFACTS)
 
 
 if __name__ == "__main__":
