@@ -15,6 +15,8 @@ import Testing
         static let relativeTolerance = DotProductTests.relativeTolerance
         static let q8_1RelativeTolerance = DotProductTests.q8_1RelativeTolerance
         let fixture: QuantFixture
+        /// Checks the kernel llama.cpp uses within batches instead of its one-token kernel.
+        let batched: Bool
 
         /// Per row: (kernel result, f64 reference on dequantized operands, Σ|w·a|,
         /// f64 dot with the unquantized activation, bound on the activation rounding error,
@@ -27,13 +29,28 @@ import Testing
             for r in 0..<fixture.rows {
                 let x = Array(QuantFixture.activation[(r * n)..<((r + 1) * n)])
                 var quantized = [UInt8](repeating: 0, count: activationBytes)
-                Format.Activation.quantizeRow(x, into: &quantized, count: n)
+                x.withUnsafeBufferPointer { values in
+                    quantized.withUnsafeMutableBytes { destination in
+                        for block in 0..<(n / Format.blockLength) {
+                            let source = values.baseAddress! + block * Format.blockLength
+                            let out = destination.baseAddress! + block * Format.Activation.blockBytes
+                            if batched {
+                                Format.quantizeBatchActivation(source, into: out)
+                            } else {
+                                Format.Activation.quantize(source, into: out)
+                            }
+                        }
+                    }
+                }
                 var xq = [Float](repeating: 0, count: n)
                 Format.Activation.dequantizeRow(quantized, into: &xq, count: n)
                 let w = Array(fixture.values[(r * n)..<((r + 1) * n)])
                 let kernel = fixture.blocks.withUnsafeBytes { blocks in
                     quantized.withUnsafeBytes { activation in
-                        Format.dot(blocks.baseAddress! + r * fixture.rowBytes, activation.baseAddress!, blocks: n / Format.blockLength)
+                        let row = blocks.baseAddress! + r * fixture.rowBytes, blockCount = n / Format.blockLength
+                        return batched
+                            ? Format.batchDot(row, activation.baseAddress!, blocks: blockCount)
+                            : Format.dot(row, activation.baseAddress!, blocks: blockCount)
                     }
                 }
                 var reference = 0.0, magnitude = 0.0, exact = 0.0, roundingBound = 0.0
@@ -49,9 +66,9 @@ import Testing
         }
     }
 
-    @Test(arguments: QuantFixture.all)
-    func dotMatchesF64Reference(_ fixture: QuantFixture) throws {
-        let rows = try #require(fixture.type.withWeightFormat(DotCheck(fixture: fixture)))
+    @Test(arguments: QuantFixture.all, [false, true])
+    func dotMatchesF64Reference(_ fixture: QuantFixture, batched: Bool) throws {
+        let rows = try #require(fixture.type.withWeightFormat(DotCheck(fixture: fixture, batched: batched)))
         for (row, (kernel, reference, magnitude, exact, roundingBound, tolerance)) in rows.enumerated() {
             let error = abs(Double(kernel) - reference)
             #expect(error <= tolerance * magnitude + 1e-6,
@@ -71,8 +88,12 @@ import Testing
             var quantized = [UInt8](repeating: 0, count: kernels.activationRowBytes(count: n))
             kernels.quantizeActivationRow(QuantFixture.activation, &quantized, n)
             let viaKernels = fixture.blocks.withUnsafeBytes { kernels.dotRow($0.baseAddress!, quantized, n) }
-            let direct = try #require(fixture.type.withWeightFormat(DotCheck(fixture: fixture))).first!.0
+            let direct = try #require(fixture.type.withWeightFormat(DotCheck(fixture: fixture, batched: false))).first!.0
             #expect(viaKernels == direct, "\(fixture.type.name)")
+            kernels.quantizeBatchActivationRow(QuantFixture.activation, &quantized, n)
+            let viaBatchKernels = fixture.blocks.withUnsafeBytes { kernels.batchDotRow($0.baseAddress!, quantized, n) }
+            let batchDirect = try #require(fixture.type.withWeightFormat(DotCheck(fixture: fixture, batched: true))).first!.0
+            #expect(viaBatchKernels == batchDirect, "\(fixture.type.name) batched")
         }
     }
 }

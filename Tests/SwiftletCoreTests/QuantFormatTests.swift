@@ -45,6 +45,23 @@ import Testing
         #expect(q8_1 == QuantFixture.bytes("activation.Q8_1.runtime.bin"))
     }
 
+    /// Q8_K maps the value of largest magnitude to −127; where +max and −max tie, the
+    /// reference takes the first, the 4-row quantizer of llama.cpp's repacked Q4_K kernels
+    /// the positive one.
+    @Test func q8KTiesFollowTheQuantizerOfEachKernel() {
+        var values = [Float](repeating: 0.25, count: 256)
+        values[3] = -2
+        values[9] = 2
+        var reference = [UInt8](repeating: 0, count: Q8_K.blockBytes)
+        var grouped = reference
+        Q8_K.quantize(values, into: &reference)
+        Q4_K.quantizeBatchActivation(values, into: &grouped)
+        let scale = { (bytes: [UInt8]) in bytes.withUnsafeBytes { $0.loadUnaligned(as: Float.self) } }
+        #expect(scale(reference) == Float(2) / 127)
+        #expect(scale(grouped) == Float(-2) / 127)
+        #expect(Int8(bitPattern: reference[4 + 3]) == -127 && Int8(bitPattern: grouped[4 + 9]) == -127)
+    }
+
     /// gguf's (and ggml's reference) Q8_0 quantizer, used for model files, multiplies by
     /// 1/d and rounds half away from zero: the same scales, quants at most one step apart.
     @Test func activationQuantizationDiffersFromTheFileQuantizerByAtMostOneStep() {

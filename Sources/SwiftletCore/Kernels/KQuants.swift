@@ -1,7 +1,9 @@
 // The k-quant bit layouts (ggml's block_q2_K … block_q6_K). Each unpacks one 256-value
-// super-block into int8 quants and per-16 scales; SuperBlockFormat does the arithmetic.
+// super-block into int8 quants and per-16 scales; SuperBlockFormat does the arithmetic,
+// except where Q4_K and Q6_K follow the rounding of llama.cpp's own x86 kernels.
 
-/// Q2_K: 2-bit quants, 4-bit scales and minimums per 16 values.
+/// Q2_K: 2-bit quants, 4-bit scales and minimums per 16 values. (llama.cpp on AVX-512
+/// repacks Q2_K matrices whose rows are a multiple of 8, with kernels not followed here.)
 ///
 ///     offset  0: scales (16 bytes): low nibble scale, high nibble minimum, sub-block s
 ///     offset 16: qs (64 bytes): value 128h + 32j + l is bits 2j…2j+1 of qs[32h + l]
@@ -110,6 +112,44 @@ public enum Q4_K: SuperBlockFormat {
             d: block.loadHalf(at: 0), dmin: block.loadHalf(at: 2),
             scales: SIMD16(repeatingPairs: scales), mins: SIMD16(repeatingPairs: mins))
     }
+
+    // llama.cpp on x86 repacks Q4_K matrices (q4_K_8x8) and multiplies them with kernels
+    // that fuse the integer sums into two accumulators, one with d·da and one with
+    // dmin·da, subtracted at the end.
+
+    /// As ggml_gemv_q4_K_8x8_q8_K (one token, and the tokens left over from groups of 4):
+    /// fused once per super-block.
+    public static func dot(_ weights: UnsafeRawPointer, _ activation: UnsafeRawPointer, blocks: Int) -> Float {
+        var sum: Float = 0, minimums: Float = 0
+        forEachSuperBlock(weights, activation, blocks: blocks) { s, da, products, sums in
+            sum = MathFunctions.fma(Float((s.scales &* products).wrappedSum()), s.d * da, sum)
+            minimums = MathFunctions.fma(Float((s.mins &* sums).wrappedSum()), s.dmin * da, minimums)
+        }
+        return sum - minimums
+    }
+
+    /// ggml_gemm_q4_K_8x8_q8_K takes the tokens of a batch in groups of 4.
+    public static func batchKernelTokens(of count: Int) -> Int { count - count % 4 }
+
+    /// As ggml_gemm_q4_K_8x8_q8_K: fused once per 64 values (two sub-blocks of 32).
+    public static func batchDot(_ weights: UnsafeRawPointer, _ activation: UnsafeRawPointer, blocks: Int) -> Float {
+        var sum: Float = 0, minimums: Float = 0
+        forEachSuperBlock(weights, activation, blocks: blocks) { s, da, products, sums in
+            let scaled = s.scales &* products, mins = s.mins &* sums
+            for quarter in 0..<4 {
+                let part = 4 * quarter
+                let partScaled = scaled[part] &+ scaled[part + 1] &+ scaled[part + 2] &+ scaled[part + 3]
+                let partMins = mins[part] &+ mins[part + 1] &+ mins[part + 2] &+ mins[part + 3]
+                sum = MathFunctions.fma(Float(partScaled), s.d * da, sum)
+                minimums = MathFunctions.fma(Float(partMins), s.dmin * da, minimums)
+            }
+        }
+        return sum - minimums
+    }
+
+    public static func quantizeBatchActivation(_ values: UnsafePointer<Float>, into block: UnsafeMutableRawPointer) {
+        Q8_K.quantize(values, into: block, positiveWinsTies: true)
+    }
 }
 
 /// Q5_K: Q4_K plus a fifth bit per value.
@@ -172,5 +212,36 @@ public enum Q6_K: SuperBlockFormat {
         let scales = block.loadUnaligned(fromByteOffset: 192, as: SIMD16<Int8>.self)
         return SuperBlockScales(
             d: block.loadHalf(at: 208), dmin: 0, scales: SIMD16<Int32>(truncatingIfNeeded: scales), mins: SIMD16())
+    }
+
+    /// As llama.cpp's x86 ggml_vec_dot_q6_K_q8_K (AVX2): 8 integer lanes per super-block,
+    /// lane k holding scale·q·qa of the values whose position mod 32 is in 4k ..< 4k + 4
+    /// (q unsigned, 0–63) less 32·scale·bsum of sub-blocks 2k and 2k + 1; each lane fused
+    /// with d·da into its own accumulator, the 8 summed at the end.
+    public static func dot(_ weights: UnsafeRawPointer, _ activation: UnsafeRawPointer, blocks: Int) -> Float {
+        withUnsafeTemporaryAllocation(of: Int8.self, capacity: 256) { buffer in
+            let quants = buffer.baseAddress!
+            var acc = SIMD8<Float>()
+            for b in 0..<blocks {
+                let a = activation + b * Q8_K.blockBytes
+                let s = unpack(weights + b * blockBytes, into: quants)
+                let aq = Q8_K.quants(a).int8s()
+                var lanes = SIMD8<Int32>()
+                for sub in 0..<16 {
+                    for group in 0..<4 {
+                        var products: Int32 = 0
+                        for i in (16 * sub + 4 * group)..<(16 * sub + 4 * group + 4) {
+                            products &+= (Int32(quants[i]) &+ 32) &* Int32(aq[i])
+                        }
+                        lanes[4 * (sub % 2) + group] &+= s.scales[sub] &* products
+                    }
+                }
+                for k in 0..<8 {
+                    lanes[k] &-= 32 &* (s.scales[2 * k] &* Q8_K.blockSum(a, 2 * k) &+ s.scales[2 * k + 1] &* Q8_K.blockSum(a, 2 * k + 1))
+                }
+                acc = IntegerDot.accumulate(acc, Q8_K.scale(a) * s.d, SIMD8<Float>(lanes))
+            }
+            return IntegerDot.horizontalSum(acc)
+        }
     }
 }

@@ -64,8 +64,10 @@ public struct WeightMatrix {
     /// Quantizes `batch` input rows of `columns` floats (x: [batch × columns]) into
     /// `activations` ([batch × activationRowBytes]).
     public func quantize(_ x: UnsafePointer<Float>, batch: Int, into activations: UnsafeMutableRawPointer) {
+        let batchKernelTokens = kernels.batchKernelTokens(batch)
         for b in 0..<batch {
-            kernels.quantizeActivationRow(x + b * columns, activations + b * activationRowBytes, columns)
+            let quantizeRow = b < batchKernelTokens ? kernels.quantizeBatchActivationRow : kernels.quantizeActivationRow
+            quantizeRow(x + b * columns, activations + b * activationRowBytes, columns)
         }
     }
 
@@ -87,11 +89,15 @@ public struct WeightMatrix {
     ) {
         let tasks = (rows + Self.rowsPerTask - 1) / Self.rowsPerTask
         let activationRowBytes = self.activationRowBytes
+        let batchKernelTokens = kernels.batchKernelTokens(batch)
         parallel(tasks) { task in
             let first = task * Self.rowsPerTask
             for row in first..<min(first + Self.rowsPerTask, rows) {
                 let weights = data + row * rowBytes
-                for b in 0..<batch {
+                for b in 0..<batchKernelTokens {
+                    y[b * rows + row] = kernels.batchDotRow(weights, activations + b * activationRowBytes, columns)
+                }
+                for b in batchKernelTokens..<batch {
                     y[b * rows + row] = kernels.dotRow(weights, activations + b * activationRowBytes, columns)
                 }
             }

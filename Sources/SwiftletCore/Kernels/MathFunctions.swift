@@ -68,9 +68,10 @@ public enum MathFunctions {
         return HalfPrecision.float(fromHalf: geluTable[Int(HalfPrecision.half(fromFloat: x))])
     }
 
-    /// 0.5·x·(1 + tanh(√(2/π)·x·(1 + 0.044715·x²))) in float, as ggml_gelu_f32.
+    /// 0.5·x·(1 + tanh(√(2/π)·x·(1 + 0.044715·x²))) in float, as GCC compiles ggml_gelu_f32
+    /// (1 + 0.044715·x·x fused; unfused, one entry of the f16 table differs from llama.cpp's).
     static func geluExact(_ x: Float) -> Float {
-        let inner: Float = 0.79788456080286535587989211986876 * x * (1 + 0.044715 * x * x)
+        let inner: Float = 0.79788456080286535587989211986876 * x * fma(0.044715 * x, x, 1)
         return 0.5 * x * (1 + Float(tanh(Double(inner))))
     }
 

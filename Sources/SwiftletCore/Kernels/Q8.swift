@@ -83,11 +83,21 @@ public enum Q8_K: ActivationFormat {
     /// ggml's quantize_row_q8_K_ref: the value of largest magnitude maps to −127 exactly
     /// (its sign folded into d), rounding half to even.
     public static func quantize(_ values: UnsafePointer<Float>, into block: UnsafeMutableRawPointer) {
+        quantize(values, into: block, positiveWinsTies: false)
+    }
+
+    /// `positiveWinsTies`: where +max and −max both occur, the positive one maps to −127, as
+    /// in llama.cpp's x86 quantizer for the 4-row groups of its repacked kernels
+    /// (ggml_quantize_mat_q8_K_4x8); the reference takes whichever comes first.
+    static func quantize(_ values: UnsafePointer<Float>, into block: UnsafeMutableRawPointer, positiveWinsTies: Bool) {
         var maxMagnitude: Float = 0
         var extreme: Float = 0
-        for i in 0..<256 where abs(values[i]) > maxMagnitude {
-            maxMagnitude = abs(values[i])
-            extreme = values[i]
+        for i in 0..<256 {
+            let magnitude = abs(values[i])
+            if magnitude > maxMagnitude || (positiveWinsTies && magnitude == maxMagnitude && values[i] > 0) {
+                maxMagnitude = magnitude
+                extreme = values[i]
+            }
         }
         guard maxMagnitude != 0 else {
             block.initializeMemory(as: UInt8.self, repeating: 0, count: blockBytes)

@@ -17,11 +17,37 @@ public protocol ActivationFormat: BlockFormat {
 /// (ggml's `vec_dot_type`: Q8_0 for Q4_0/Q5_0/Q8_0, Q8_1 for Q4_1/Q5_1, Q8_K for k-quants).
 /// `dot` is the one kernel a matrix-vector product spends its time in; a format adds native
 /// fast paths inside it, beside the portable SIMD code the WebAssembly build uses.
+///
+/// llama.cpp multiplies some formats in a batch with matrix kernels of their own (repacked
+/// weights, tiles), whose float arithmetic differs from its one-token kernel. The batch
+/// members say which tokens of a batch take that kernel and follow it, so that Swiftlet's
+/// batched results are llama.cpp's too.
 public protocol WeightFormat: BlockFormat {
     associatedtype Activation: ActivationFormat
     static var tensorType: TensorType { get }
-    /// Σ weight·activation over `blocks` consecutive blocks of each.
+    /// Σ weight·activation over `blocks` consecutive blocks of each, as llama.cpp computes
+    /// it for one token.
     static func dot(_ weights: UnsafeRawPointer, _ activation: UnsafeRawPointer, blocks: Int) -> Float
+    /// How many leading tokens of a batch of `count` llama.cpp multiplies with its matrix
+    /// kernel (`batchDot`, activations quantized by `quantizeBatchActivation`); the rest
+    /// take `dot`.
+    static func batchKernelTokens(of count: Int) -> Int
+    /// Σ weight·activation as llama.cpp's matrix kernel computes it.
+    static func batchDot(_ weights: UnsafeRawPointer, _ activation: UnsafeRawPointer, blocks: Int) -> Float
+    /// Quantizes one block of an activation row for `batchDot`.
+    static func quantizeBatchActivation(_ values: UnsafePointer<Float>, into block: UnsafeMutableRawPointer)
+}
+
+extension WeightFormat {
+    public static func batchKernelTokens(of count: Int) -> Int { 0 }
+
+    public static func batchDot(_ weights: UnsafeRawPointer, _ activation: UnsafeRawPointer, blocks: Int) -> Float {
+        dot(weights, activation, blocks: blocks)
+    }
+
+    public static func quantizeBatchActivation(_ values: UnsafePointer<Float>, into block: UnsafeMutableRawPointer) {
+        Activation.quantize(values, into: block)
+    }
 }
 
 extension BlockFormat {
@@ -93,6 +119,11 @@ public struct RowKernels {
     public let quantizeActivationRow: (_ values: UnsafePointer<Float>, _ destination: UnsafeMutableRawPointer, _ count: Int) -> Void
     /// Σ weights·activation over a row of `count` values.
     public let dotRow: (_ weights: UnsafeRawPointer, _ activation: UnsafeRawPointer, _ count: Int) -> Float
+    /// The same for the tokens of a batch that llama.cpp gives its matrix kernel: how many
+    /// of a batch they are, how their activations are quantized, and the dot product.
+    public let batchKernelTokens: (_ batch: Int) -> Int
+    public let quantizeBatchActivationRow: (_ values: UnsafePointer<Float>, _ destination: UnsafeMutableRawPointer, _ count: Int) -> Void
+    public let batchDotRow: (_ weights: UnsafeRawPointer, _ activation: UnsafeRawPointer, _ count: Int) -> Float
 
     public init?(_ type: TensorType) {
         guard let kernels = type.withWeightFormat(MakeRowKernels()) else { return nil }
@@ -106,6 +137,15 @@ public struct RowKernels {
         dequantizeRow = { Format.dequantizeRow($0, into: $1, count: $2) }
         quantizeActivationRow = { Format.Activation.quantizeRow($0, into: $1, count: $2) }
         dotRow = { Format.dot($0, $1, blocks: $2 / Format.blockLength) }
+        batchKernelTokens = { Format.batchKernelTokens(of: $0) }
+        quantizeBatchActivationRow = { values, destination, count in
+            precondition(count % Format.blockLength == 0)
+            for block in 0..<(count / Format.blockLength) {
+                Format.quantizeBatchActivation(
+                    values + block * Format.blockLength, into: destination + block * Format.Activation.blockBytes)
+            }
+        }
+        batchDotRow = { Format.batchDot($0, $1, blocks: $2 / Format.blockLength) }
     }
 
     public func activationRowBytes(count: Int) -> Int { count / blockLength * activationBlockBytes }

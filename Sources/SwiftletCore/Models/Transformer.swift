@@ -60,12 +60,15 @@ public final class Transformer {
             if let scale = c.embeddingScale { Ops.scale(s.x + b * d, by: scale, count: d) }
         }
 
+        let outputs = min(max(logitsFrom ?? (n - 1), 0), n - 1)..<n
         for (layer, w) in weights.layers.enumerated() {
             attentionBlock(layer: layer, w, count: n, start: start, cache: cache, s, parallel)
-            feedForwardBlock(w, count: n, exactGELU: cache.precision == .f32, s, parallel)
+            // The last layer's feed-forward only matters for the output rows, and llama.cpp
+            // runs it for those alone, which sets the batch size its kernels see.
+            let rows = layer == weights.layers.count - 1 ? outputs : 0..<n
+            feedForwardBlock(w, rows: rows, exactGELU: cache.precision == .f32, s, parallel)
         }
 
-        let outputs = min(max(logitsFrom ?? (n - 1), 0), n - 1)..<n
         for (row, b) in outputs.enumerated() {
             Ops.rmsNorm(s.x + b * d, weight: weights.outputNorm, into: s.normed + row * d, count: d, epsilon: c.rmsEpsilon)
         }
@@ -178,12 +181,15 @@ public final class Transformer {
         }
     }
 
-    private func feedForwardBlock(_ w: LayerWeights, count n: Int, exactGELU: Bool, _ s: ForwardState, _ parallel: ParallelFor) {
+    /// The feed-forward block on rows `rows` of the batch in `s.x`.
+    private func feedForwardBlock(_ w: LayerWeights, rows: Range<Int>, exactGELU: Bool, _ s: ForwardState, _ parallel: ParallelFor) {
         let c = config
         let d = c.embeddingLength
         let f = c.feedForwardLength
+        let n = rows.count
+        let x = s.x + rows.lowerBound * d
         for b in 0..<n {
-            Ops.rmsNorm(s.x + b * d, weight: w.feedForwardNorm, into: s.normed + b * d, count: d, epsilon: c.rmsEpsilon)
+            Ops.rmsNorm(x + b * d, weight: w.feedForwardNorm, into: s.normed + b * d, count: d, epsilon: c.rmsEpsilon)
         }
         w.gate.multiply(s.normed, batch: n, into: s.gate, scratch: s.activations, parallel: parallel)
         w.up.multiply(s.normed, batch: n, into: s.up, scratch: s.activations, parallel: parallel)
@@ -199,7 +205,7 @@ public final class Transformer {
         for b in 0..<n {
             let out = s.projected + b * d
             if let norm = w.postFeedForwardNorm { Ops.rmsNorm(out, weight: norm, into: out, count: d, epsilon: c.rmsEpsilon) }
-            Ops.add(out, to: s.x + b * d, count: d)
+            Ops.add(out, to: x + b * d, count: d)
         }
     }
 }
