@@ -62,10 +62,18 @@ enum IntegerDot {
         return lanes
     }
 
-    /// acc + scale·lanes, fused per lane (WebAssembly has no FMA: see `WasmLanes.blockDot`).
+    /// acc + scale·lanes, fused per lane. WebAssembly has no FMA instruction (nor libm's
+    /// fmaf), so there each lane goes through `MathFunctions.fma`; the Q4/Q8 block dots
+    /// have a vector version of it in `WasmLanes.blockDot`.
     @inline(__always)
     static func accumulate(_ acc: SIMD8<Float>, _ scale: Float, _ lanes: SIMD8<Float>) -> SIMD8<Float> {
-        acc.addingProduct(SIMD8(repeating: scale), lanes)
+        #if arch(wasm32)
+        var result = acc
+        for k in 0..<8 { result[k] = MathFunctions.fma(scale, lanes[k], acc[k]) }
+        return result
+        #else
+        return acc.addingProduct(SIMD8(repeating: scale), lanes)
+        #endif
     }
 
     /// Σ over `blocks` blocks of a 32-value format paired with a Q8_0 or Q8_1 activation:
