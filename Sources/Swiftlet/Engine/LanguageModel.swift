@@ -90,17 +90,9 @@ public actor LanguageModel {
 
     /// `respond(to:)` as a stream: the text in pieces, then the figures.
     public nonisolated func responses(to prompt: Prompt, options: ResponseOptions = ResponseOptions()) -> AsyncThrowingStream<ResponseEvent, any Error> {
-        AsyncThrowingStream { continuation in
-            let task = Task {
-                do {
-                    let (_, stats) = try await self.respond(to: prompt, options: options) { continuation.yield(.text($0)) }
-                    continuation.yield(.finished(stats))
-                    continuation.finish()
-                } catch {
-                    continuation.finish(throwing: error)
-                }
-            }
-            continuation.onTermination = { _ in task.cancel() }
+        stream { model, emit in
+            let (_, stats) = try await model.respond(to: prompt, options: options) { emit(.text($0)) }
+            emit(.finished(stats))
         }
     }
 
@@ -187,11 +179,11 @@ public actor LanguageModel {
         return String(decoding: answer, as: UTF8.self)
     }
 
-    /// A stream of text fed by `body` on the model's thread; ending the stream early (or
-    /// cancelling its consumer) cancels the generation.
-    nonisolated func stream(
-        _ body: @escaping @Sendable (LanguageModel, @escaping @Sendable (String) -> Void) async throws -> Void
-    ) -> AsyncThrowingStream<String, any Error> {
+    /// A stream fed by `body` on the model's thread; ending the stream early (or cancelling
+    /// its consumer) cancels the generation.
+    nonisolated func stream<Element: Sendable>(
+        _ body: @escaping @Sendable (LanguageModel, @escaping @Sendable (Element) -> Void) async throws -> Void
+    ) -> AsyncThrowingStream<Element, any Error> {
         AsyncThrowingStream { continuation in
             let task = Task {
                 do {

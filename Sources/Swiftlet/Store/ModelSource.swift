@@ -39,8 +39,7 @@ public enum ModelSource: Equatable, Sendable, CustomStringConvertible {
         }
         var name = base.lowercased()
         if name.hasSuffix(".gguf") { name.removeLast(5) }
-        let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789._-")
-        name = String(name.map { allowed.contains($0) ? $0 : "-" })
+        name = String(name.map { ModelStore.nameCharacters.contains($0) ? $0 : "-" })
         while name.hasPrefix(".") || name.hasPrefix("-") { name.removeFirst() }
         return name.isEmpty ? "model" : name
     }

@@ -234,9 +234,11 @@ public struct ModelStore: Sendable {
         return Int64(status.f_bavail) * Int64(status.f_frsize)
     }
 
+    /// What a model name may hold: it becomes a file name in the store.
+    static let nameCharacters = Set("abcdefghijklmnopqrstuvwxyz0123456789._-")
+
     static func validate(_ name: String) throws(StoreError) {
-        let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789._-")
-        guard !name.isEmpty, name.count <= 128, !name.hasPrefix("."), name.allSatisfy(allowed.contains) else {
+        guard !name.isEmpty, name.count <= 128, !name.hasPrefix("."), name.allSatisfy(nameCharacters.contains) else {
             throw .invalidName(name)
         }
     }
