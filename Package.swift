@@ -10,6 +10,8 @@ let embedded = Context.environment["SWIFTLET_EMBEDDED"] == "1"
 #if arch(x86_64)
 let nativeCPU: [SwiftSetting] = [
     .unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma", "-Xcc", "-mf16c"]), .define("SWIFTLET_AVX2"),
+    // Builtin: software prefetch (Kernels/Prefetch.swift).
+    .enableExperimentalFeature("BuiltinModule"),
 ]
 #else
 let nativeCPU: [SwiftSetting] = []

@@ -7,20 +7,26 @@ import Synchronization
 
 /// Persistent worker threads for the core's `ParallelFor`: a fork-join barrier, as ggml
 /// uses. A forward pass makes hundreds of parallel calls per token, so workers spin
-/// briefly between calls before sleeping, tasks are handed out through one atomic
-/// counter, and nothing is allocated per call.
+/// briefly between calls before sleeping, and nothing is allocated per call.
+///
+/// Each thread starts on its own contiguous share of a call's tasks and walks it in order,
+/// so a matrix's rows stream through one core and its prefetches serve itself; a thread
+/// that runs out takes tasks from the far end of another's share (work stealing), so a
+/// preempted thread does not hold everyone up.
 public final class ThreadPool: @unchecked Sendable {
     public let threadCount: Int
 
     /// Bumped once per parallel call; workers watch it for new work.
     private let generation = Atomic<Int>(0)
-    private let nextTask = Atomic<Int>(0)
+    /// Per thread, the tasks of its share not yet taken, as `next << 32 | end`; one per
+    /// cache line (every `shareStride`-th entry) so that threads do not contend for lines.
+    private let shares: UnsafeMutablePointer<Atomic<UInt64>>
+    private static let shareStride = 8
     /// Workers done with the current call. The caller waits for all of them, so the job
     /// below is only ever rewritten while every worker is idle.
     private let checkedOut = Atomic<Int>(0)
     private let sleepers = Atomic<Int>(0)
     private let stopping = Atomic<Bool>(false)
-    private var taskCount = 0
     private var body: ((Int) -> Void)?
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let wakeUp = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
@@ -29,17 +35,26 @@ public final class ThreadPool: @unchecked Sendable {
     /// `threadCount` threads in all, the caller's included.
     public init(threadCount: Int = ThreadPool.defaultThreadCount) {
         self.threadCount = max(1, threadCount)
+        shares = .allocate(capacity: self.threadCount * Self.shareStride)
+        for i in 0..<(self.threadCount * Self.shareStride) { (shares + i).initialize(to: Atomic(0)) }
         pthread_mutex_init(mutex, nil)
         pthread_cond_init(wakeUp, nil)
-        for _ in 1..<self.threadCount {
+        for index in 1..<self.threadCount {
             var thread = pthread_t()
-            let context = Unmanaged.passUnretained(self).toOpaque()
-            pthread_create(&thread, nil, { context in
-                Unmanaged<ThreadPool>.fromOpaque(context!).takeUnretainedValue().workerLoop()
+            let start = Unmanaged.passRetained(WorkerStart(pool: self, index: index)).toOpaque()
+            pthread_create(&thread, nil, { start in
+                let worker = Unmanaged<WorkerStart>.fromOpaque(start!).takeRetainedValue()
+                worker.pool.workerLoop(index: worker.index)
                 return nil
-            }, context)
+            }, start)
             threads.append(thread)
         }
+    }
+
+    private final class WorkerStart {
+        unowned let pool: ThreadPool
+        let index: Int
+        init(pool: ThreadPool, index: Int) { (self.pool, self.index) = (pool, index) }
     }
 
     public static var defaultThreadCount: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
@@ -52,6 +67,8 @@ public final class ThreadPool: @unchecked Sendable {
         pthread_mutex_destroy(mutex)
         wakeUp.deallocate()
         mutex.deallocate()
+        shares.deinitialize(count: threadCount * Self.shareStride)
+        shares.deallocate()
     }
 
     /// Runs `body(task)` for every task in 0..<count across the pool and returns when all
@@ -63,16 +80,21 @@ public final class ThreadPool: @unchecked Sendable {
         }
         withoutActuallyEscaping(body) { body in
             self.body = body
-            taskCount = count
-            nextTask.store(0, ordering: .relaxed)
+            for thread in 0..<threadCount {
+                let first = UInt64(count * thread / threadCount), end = UInt64(count * (thread + 1) / threadCount)
+                share(thread).pointee.store(first << 32 | end, ordering: .relaxed)
+            }
             checkedOut.store(0, ordering: .relaxed)
             publish()
-            runTasks(body, count: count)
+            runTasks(body, thread: 0)
             var spins = 0
             while checkedOut.load(ordering: .acquiring) < threads.count { Self.spin(&spins) }
             self.body = nil
         }
     }
+
+    @inline(__always)
+    private func share(_ thread: Int) -> UnsafeMutablePointer<Atomic<UInt64>> { shares + thread * Self.shareStride }
 
     /// Starts a new generation and wakes sleeping workers.
     private func publish() {
@@ -84,11 +106,29 @@ public final class ThreadPool: @unchecked Sendable {
         }
     }
 
-    private func runTasks(_ body: (Int) -> Void, count: Int) {
+    /// Runs the tasks of `thread`'s share from its front, then steals from the backs of the
+    /// others' shares until none is left.
+    private func runTasks(_ body: (Int) -> Void, thread: Int) {
+        while let task = take(from: thread, front: true) { body(task) }
+        for offset in 1..<threadCount {
+            let victim = (thread + offset) % threadCount
+            while let task = take(from: victim, front: false) { body(task) }
+        }
+    }
+
+    /// Takes the first (or last) task left in `thread`'s share, if any.
+    @inline(__always)
+    private func take(from thread: Int, front: Bool) -> Int? {
+        let share = share(thread)
+        var current = share.pointee.load(ordering: .relaxed)
         while true {
-            let task = nextTask.add(1, ordering: .relaxed).oldValue
-            guard task < count else { return }
-            body(task)
+            let next = current >> 32, end = current & 0xffff_ffff
+            guard next < end else { return nil }
+            let taken = front ? (next + 1) << 32 | end : next << 32 | (end - 1)
+            let (exchanged, original) = share.pointee.compareExchange(
+                expected: current, desired: taken, ordering: .acquiringAndReleasing)
+            if exchanged { return Int(front ? next : end - 1) }
+            current = original
         }
     }
 
@@ -101,7 +141,7 @@ public final class ThreadPool: @unchecked Sendable {
         if spins % 1000 == 0 { sched_yield() }
     }
 
-    private func workerLoop() {
+    private func workerLoop(index: Int) {
         var seen = 0
         while true {
             var spins = 0
@@ -115,7 +155,7 @@ public final class ThreadPool: @unchecked Sendable {
             }
             seen = generation.load(ordering: .acquiring)
             if stopping.load(ordering: .acquiring) { return }
-            if let body { runTasks(body, count: taskCount) }
+            if let body { runTasks(body, thread: index) }
             checkedOut.add(1, ordering: .releasing)
         }
     }

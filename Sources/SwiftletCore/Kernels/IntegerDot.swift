@@ -102,6 +102,48 @@ enum IntegerDot {
         #endif
     }
 
+    /// `blockDot` for 4 weight rows `rowBytes` apart against one activation row: the same
+    /// sums per row, with each activation block loaded once and four independent chains of
+    /// fused multiply-adds, so the latency of one hides behind the others.
+    @inline(__always)
+    static func blockDot4(
+        _ weights: UnsafeRawPointer, rowBytes: Int, _ activation: UnsafeRawPointer, blocks: Int,
+        weightBytes: Int, activationBytes: Int, hasOffset: Bool,
+        lanes: (_ weight: UnsafeRawPointer, _ activation: UnsafeRawPointer) -> SIMD8<Float>
+    ) -> SIMD4<Float> {
+        #if arch(wasm32)
+        var result = SIMD4<Float>()
+        for r in 0..<4 {
+            result[r] = WasmLanes.blockDot(
+                weights + r * rowBytes, activation, blocks: blocks, weightBytes: weightBytes,
+                activationBytes: activationBytes, hasOffset: hasOffset, lanes: lanes)
+        }
+        return result
+        #else
+        var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>(), acc2 = SIMD8<Float>(), acc3 = SIMD8<Float>()
+        var offsets = SIMD4<Float>()
+        for b in 0..<blocks {
+            let w0 = weights + b * weightBytes, a = activation + b * activationBytes
+            let (w1, w2, w3) = (w0 + rowBytes, w0 + 2 * rowBytes, w0 + 3 * rowBytes)
+            // 16 rows ahead, 4 blocks per step (measured best on SmolLM2 and Gemma rows).
+            let ahead = weights + 16 * rowBytes + 4 * b * weightBytes
+            prefetch(ahead)
+            prefetch(ahead + 64)
+            if hasOffset {
+                let m = SIMD4(w0.loadHalf(at: 2), w1.loadHalf(at: 2), w2.loadHalf(at: 2), w3.loadHalf(at: 2))
+                offsets = offsets.addingProduct(m, a.loadHalf(at: 2))
+            }
+            let da = a.loadHalf(at: 0)
+            acc0 = accumulate(acc0, w0.loadHalf(at: 0) * da, lanes(w0, a))
+            acc1 = accumulate(acc1, w1.loadHalf(at: 0) * da, lanes(w1, a))
+            acc2 = accumulate(acc2, w2.loadHalf(at: 0) * da, lanes(w2, a))
+            acc3 = accumulate(acc3, w3.loadHalf(at: 0) * da, lanes(w3, a))
+        }
+        let sums = SIMD4(horizontalSum(acc0), horizontalSum(acc1), horizontalSum(acc2), horizontalSum(acc3))
+        return hasOffset ? sums + offsets : sums
+        #endif
+    }
+
     /// The lanes' sum in ggml's x86 order (hsum_float_8): high half onto low half, then
     /// pairs, then the last two.
     @inline(__always)

@@ -21,7 +21,7 @@ public struct WeightMatrix {
     let kernels: RowKernels
 
     /// Rows handed to one parallel task: enough work to amortize scheduling.
-    static let rowsPerTask = 32
+    static let rowsPerTask = 16
 
     public init(_ tensor: TensorInfo, in file: GGUFFile) throws(ModelError) {
         guard tensor.shape.count == 2 || (tensor.shape.count > 2 && tensor.shape[2...].allSatisfy { $0 == 1 }) else {
@@ -91,14 +91,26 @@ public struct WeightMatrix {
         let activationRowBytes = self.activationRowBytes
         let batchKernelTokens = kernels.batchKernelTokens(batch)
         parallel(tasks) { task in
-            let first = task * Self.rowsPerTask
-            for row in first..<min(first + Self.rowsPerTask, rows) {
+            let first = task * Self.rowsPerTask, end = min(first + Self.rowsPerTask, rows)
+            for row in first..<end {
                 let weights = data + row * rowBytes
                 for b in 0..<batchKernelTokens {
                     y[b * rows + row] = kernels.batchDotRow(weights, activations + b * activationRowBytes, columns)
                 }
+            }
+            // The other tokens four rows at a time: each activation block serves four rows,
+            // and the four rows stay in cache from one token to the next.
+            var row = first
+            while row + 4 <= end {
                 for b in batchKernelTokens..<batch {
-                    y[b * rows + row] = kernels.dotRow(weights, activations + b * activationRowBytes, columns)
+                    let dots = kernels.dotRows4(data + row * rowBytes, rowBytes, activations + b * activationRowBytes, columns)
+                    for r in 0..<4 { y[b * rows + row + r] = dots[r] }
+                }
+                row += 4
+            }
+            for row in row..<end {
+                for b in batchKernelTokens..<batch {
+                    y[b * rows + row] = kernels.dotRow(data + row * rowBytes, activations + b * activationRowBytes, columns)
                 }
             }
         }

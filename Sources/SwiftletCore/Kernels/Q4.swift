@@ -22,6 +22,13 @@ public enum Q4_0: WeightFormat {
             IntegerDot.nibbleLanes(w.bytes(at: 2), a.int8s(at: 2), offset: 8)
         }
     }
+
+    public static func dot4(_ weights: UnsafeRawPointer, rowBytes: Int, _ activation: UnsafeRawPointer, blocks: Int) -> SIMD4<Float> {
+        IntegerDot.blockDot4(weights, rowBytes: rowBytes, activation, blocks: blocks, weightBytes: blockBytes,
+                             activationBytes: Q8_0.blockBytes, hasOffset: false) { w, a in
+            IntegerDot.nibbleLanes(w.bytes(at: 2), a.int8s(at: 2), offset: 8)
+        }
+    }
 }
 
 /// Q4_1: 32 values as 4-bit integers with an f16 scale and an f16 offset.
@@ -47,6 +54,13 @@ public enum Q4_1: WeightFormat {
     public static func dot(_ weights: UnsafeRawPointer, _ activation: UnsafeRawPointer, blocks: Int) -> Float {
         IntegerDot.blockDot(weights, activation, blocks: blocks, weightBytes: blockBytes,
                             activationBytes: Q8_1.blockBytes, hasOffset: true) { w, a in
+            IntegerDot.nibbleLanes(w.bytes(at: 4), a.int8s(at: 4), offset: 0)
+        }
+    }
+
+    public static func dot4(_ weights: UnsafeRawPointer, rowBytes: Int, _ activation: UnsafeRawPointer, blocks: Int) -> SIMD4<Float> {
+        IntegerDot.blockDot4(weights, rowBytes: rowBytes, activation, blocks: blocks, weightBytes: blockBytes,
+                             activationBytes: Q8_1.blockBytes, hasOffset: true) { w, a in
             IntegerDot.nibbleLanes(w.bytes(at: 4), a.int8s(at: 4), offset: 0)
         }
     }

@@ -32,6 +32,13 @@ public enum Q8_0: WeightFormat, ActivationFormat {
             IntegerDot.lanes(w.int8s(at: 2), a.int8s(at: 2))
         }
     }
+
+    public static func dot4(_ weights: UnsafeRawPointer, rowBytes: Int, _ activation: UnsafeRawPointer, blocks: Int) -> SIMD4<Float> {
+        IntegerDot.blockDot4(weights, rowBytes: rowBytes, activation, blocks: blocks, weightBytes: blockBytes,
+                             activationBytes: blockBytes, hasOffset: false) { w, a in
+            IntegerDot.lanes(w.int8s(at: 2), a.int8s(at: 2))
+        }
+    }
 }
 
 /// Q8_1: Q8_0 plus s = d · Σqs, the activation format of Q4_1 and Q5_1 weights, whose

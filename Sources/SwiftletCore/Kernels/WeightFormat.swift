@@ -28,6 +28,8 @@ public protocol WeightFormat: BlockFormat {
     /// Σ weight·activation over `blocks` consecutive blocks of each, as llama.cpp computes
     /// it for one token.
     static func dot(_ weights: UnsafeRawPointer, _ activation: UnsafeRawPointer, blocks: Int) -> Float
+    /// `dot` for 4 rows `rowBytes` apart against the same activation, with the same results.
+    static func dot4(_ weights: UnsafeRawPointer, rowBytes: Int, _ activation: UnsafeRawPointer, blocks: Int) -> SIMD4<Float>
     /// How many leading tokens of a batch of `count` llama.cpp multiplies with its matrix
     /// kernel (`batchDot`, activations quantized by `quantizeBatchActivation`); the rest
     /// take `dot`.
@@ -39,6 +41,11 @@ public protocol WeightFormat: BlockFormat {
 }
 
 extension WeightFormat {
+    public static func dot4(_ weights: UnsafeRawPointer, rowBytes: Int, _ activation: UnsafeRawPointer, blocks: Int) -> SIMD4<Float> {
+        SIMD4(dot(weights, activation, blocks: blocks), dot(weights + rowBytes, activation, blocks: blocks),
+              dot(weights + 2 * rowBytes, activation, blocks: blocks), dot(weights + 3 * rowBytes, activation, blocks: blocks))
+    }
+
     public static func batchKernelTokens(of count: Int) -> Int { 0 }
 
     public static func batchDot(_ weights: UnsafeRawPointer, _ activation: UnsafeRawPointer, blocks: Int) -> Float {
@@ -119,6 +126,8 @@ public struct RowKernels {
     public let quantizeActivationRow: (_ values: UnsafePointer<Float>, _ destination: UnsafeMutableRawPointer, _ count: Int) -> Void
     /// Σ weights·activation over a row of `count` values.
     public let dotRow: (_ weights: UnsafeRawPointer, _ activation: UnsafeRawPointer, _ count: Int) -> Float
+    /// `dotRow` for 4 rows `rowBytes` apart.
+    public let dotRows4: (_ weights: UnsafeRawPointer, _ rowBytes: Int, _ activation: UnsafeRawPointer, _ count: Int) -> SIMD4<Float>
     /// The same for the tokens of a batch that llama.cpp gives its matrix kernel: how many
     /// of a batch they are, how their activations are quantized, and the dot product.
     public let batchKernelTokens: (_ batch: Int) -> Int
@@ -137,6 +146,7 @@ public struct RowKernels {
         dequantizeRow = { Format.dequantizeRow($0, into: $1, count: $2) }
         quantizeActivationRow = { Format.Activation.quantizeRow($0, into: $1, count: $2) }
         dotRow = { Format.dot($0, $1, blocks: $2 / Format.blockLength) }
+        dotRows4 = { Format.dot4($0, rowBytes: $1, $2, blocks: $3 / Format.blockLength) }
         batchKernelTokens = { Format.batchKernelTokens(of: $0) }
         quantizeBatchActivationRow = { values, destination, count in
             precondition(count % Format.blockLength == 0)
