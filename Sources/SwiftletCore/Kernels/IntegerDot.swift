@@ -44,7 +44,7 @@ enum IntegerDot {
         #if arch(wasm32)
         if high == 0 { return WasmLanes.nibbleLanes(packed, b, offset: Int16(offset)) }
         #elseif arch(x86_64) && SWIFTLET_AVX2
-        if high == 0 { return X86Lanes.nibbleLanes(packed, b, offset: offset) }
+        return X86Lanes.nibbleLanes(packed, high: high, b, offset: offset)
         #endif
         var lanes = SIMD8<Float>()
         for k in 0..<4 {

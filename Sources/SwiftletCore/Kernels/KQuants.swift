@@ -72,20 +72,18 @@ public enum Q3_K: SuperBlockFormat {
 /// The 8 6-bit scales and 8 6-bit minimums Q4_K and Q5_K pack into 12 bytes (ggml's
 /// get_scale_min_k4): entries 0–3 in the low 6 bits of bytes 0–3 (scales) and 4–7 (mins);
 /// entries 4–7 take their low 4 bits from bytes 8–11 and their high 2 from the top bits
-/// of bytes 0–7.
+/// of bytes 0–7. Rearranged as four 32-bit words, as ggml's kernels do.
+@inline(__always)
 private func unpackScalesAndMins(_ bytes: UnsafeRawPointer) -> (scales: SIMD8<Int32>, mins: SIMD8<Int32>) {
-    var scales = SIMD8<Int32>(), mins = SIMD8<Int32>()
-    for j in 0..<8 {
-        let b = { (i: Int) in Int32(bytes.load(fromByteOffset: i, as: UInt8.self)) }
-        if j < 4 {
-            scales[j] = b(j) & 63
-            mins[j] = b(j + 4) & 63
-        } else {
-            scales[j] = (b(j + 4) & 0xf) | ((b(j - 4) >> 6) << 4)
-            mins[j] = (b(j + 4) >> 4) | ((b(j) >> 6) << 4)
-        }
-    }
-    return (scales, mins)
+    let w0 = bytes.loadUnaligned(as: UInt32.self)
+    let w1 = bytes.loadUnaligned(fromByteOffset: 4, as: UInt32.self)
+    let w2 = bytes.loadUnaligned(fromByteOffset: 8, as: UInt32.self)
+    let six: UInt32 = 0x3f3f_3f3f, four: UInt32 = 0x0f0f_0f0f, two: UInt32 = 0x0303_0303
+    let words = SIMD4<UInt32>(
+        w0 & six, (w2 & four) | (((w0 >> 6) & two) << 4),
+        w1 & six, ((w2 >> 4) & four) | (((w1 >> 6) & two) << 4))
+    let bytes = unsafeBitCast(words, to: SIMD16<UInt8>.self)
+    return (SIMD8<Int32>(truncatingIfNeeded: bytes.lowHalf), SIMD8<Int32>(truncatingIfNeeded: bytes.highHalf))
 }
 
 /// Q4_K: 4-bit quants in sub-blocks of 32, 6-bit scales and minimums.
@@ -121,9 +119,9 @@ public enum Q4_K: SuperBlockFormat {
     /// fused once per super-block.
     public static func dot(_ weights: UnsafeRawPointer, _ activation: UnsafeRawPointer, blocks: Int) -> Float {
         var sum: Float = 0, minimums: Float = 0
-        forEachSuperBlock(weights, activation, blocks: blocks) { s, da, products, sums in
-            sum = MathFunctions.fma(Float((s.scales &* products).wrappedSum()), s.d * da, sum)
-            minimums = MathFunctions.fma(Float((s.mins &* sums).wrappedSum()), s.dmin * da, minimums)
+        forEachBlock(weights, activation, blocks: blocks) { d, dmin, da, scaled, mins in
+            sum = MathFunctions.fma(Float(scaled.wrappedSum()), d * da, sum)
+            minimums = MathFunctions.fma(Float(mins.wrappedSum()), dmin * da, minimums)
         }
         return sum - minimums
     }
@@ -134,17 +132,42 @@ public enum Q4_K: SuperBlockFormat {
     /// As ggml_gemm_q4_K_8x8_q8_K: fused once per 64 values (two sub-blocks of 32).
     public static func batchDot(_ weights: UnsafeRawPointer, _ activation: UnsafeRawPointer, blocks: Int) -> Float {
         var sum: Float = 0, minimums: Float = 0
-        forEachSuperBlock(weights, activation, blocks: blocks) { s, da, products, sums in
-            let scaled = s.scales &* products, mins = s.mins &* sums
+        forEachBlock(weights, activation, blocks: blocks) { d, dmin, da, scaled, mins in
             for quarter in 0..<4 {
-                let part = 4 * quarter
-                let partScaled = scaled[part] &+ scaled[part + 1] &+ scaled[part + 2] &+ scaled[part + 3]
-                let partMins = mins[part] &+ mins[part + 1] &+ mins[part + 2] &+ mins[part + 3]
-                sum = MathFunctions.fma(Float(partScaled), s.d * da, sum)
-                minimums = MathFunctions.fma(Float(partMins), s.dmin * da, minimums)
+                sum = MathFunctions.fma(Float(scaled[quarter]), d * da, sum)
+                minimums = MathFunctions.fma(Float(mins[quarter]), dmin * da, minimums)
             }
         }
         return sum - minimums
+    }
+
+    /// Calls `body` for each super-block with d, dmin, the activation's scale, and per 64
+    /// values Σ scales·q·qa and Σ mins·bsums (exact integers).
+    @inline(__always)
+    private static func forEachBlock(
+        _ weights: UnsafeRawPointer, _ activation: UnsafeRawPointer, blocks: Int,
+        _ body: (_ d: Float, _ dmin: Float, _ da: Float, _ scaled: SIMD4<Int32>, _ mins: SIMD4<Int32>) -> Void
+    ) {
+        #if arch(x86_64) && SWIFTLET_AVX2
+        for b in 0..<blocks {
+            let w = weights + b * blockBytes, a = activation + b * Q8_K.blockBytes
+            let (scales, mins) = unpackScalesAndMins(w + 4)
+            let scaled = X86SuperBlocks.q4KScaledSums(w + 16, Q8_K.quants(a), scales: scales)
+            let minimums = X86SuperBlocks.q4KMinimums(a, mins: mins)
+            body(w.loadHalf(at: 0), w.loadHalf(at: 2), Q8_K.scale(a), scaled, minimums)
+        }
+        #else
+        forEachSuperBlock(weights, activation, blocks: blocks) { s, da, products, sums in
+            let scaled = s.scales &* products, mins = s.mins &* sums
+            var scaledParts = SIMD4<Int32>(), minParts = SIMD4<Int32>()
+            for quarter in 0..<4 {
+                let part = 4 * quarter
+                scaledParts[quarter] = scaled[part] &+ scaled[part + 1] &+ scaled[part + 2] &+ scaled[part + 3]
+                minParts[quarter] = mins[part] &+ mins[part + 1] &+ mins[part + 2] &+ mins[part + 3]
+            }
+            body(s.d, s.dmin, da, scaledParts, minParts)
+        }
+        #endif
     }
 
     public static func quantizeBatchActivation(_ values: UnsafePointer<Float>, into block: UnsafeMutableRawPointer) {
@@ -219,29 +242,51 @@ public enum Q6_K: SuperBlockFormat {
     /// (q unsigned, 0–63) less 32·scale·bsum of sub-blocks 2k and 2k + 1; each lane fused
     /// with d·da into its own accumulator, the 8 summed at the end.
     public static func dot(_ weights: UnsafeRawPointer, _ activation: UnsafeRawPointer, blocks: Int) -> Float {
-        withUnsafeTemporaryAllocation(of: Int8.self, capacity: 256) { buffer in
-            let quants = buffer.baseAddress!
-            var acc = SIMD8<Float>()
-            for b in 0..<blocks {
-                let a = activation + b * Q8_K.blockBytes
-                let s = unpack(weights + b * blockBytes, into: quants)
-                let aq = Q8_K.quants(a).int8s()
-                var lanes = SIMD8<Int32>()
-                for sub in 0..<16 {
-                    for group in 0..<4 {
-                        var products: Int32 = 0
-                        for i in (16 * sub + 4 * group)..<(16 * sub + 4 * group + 4) {
-                            products &+= (Int32(quants[i]) &+ 32) &* Int32(aq[i])
-                        }
-                        lanes[4 * (sub % 2) + group] &+= s.scales[sub] &* products
-                    }
-                }
-                for k in 0..<8 {
-                    lanes[k] &-= 32 &* (s.scales[2 * k] &* Q8_K.blockSum(a, 2 * k) &+ s.scales[2 * k + 1] &* Q8_K.blockSum(a, 2 * k + 1))
-                }
-                acc = IntegerDot.accumulate(acc, Q8_K.scale(a) * s.d, SIMD8<Float>(lanes))
-            }
-            return IntegerDot.horizontalSum(acc)
+        var acc = SIMD8<Float>()
+        for b in 0..<blocks {
+            let w = weights + b * blockBytes, a = activation + b * Q8_K.blockBytes
+            acc = IntegerDot.accumulate(acc, Q8_K.scale(a) * w.loadHalf(at: 208), lanes(w, a))
         }
+        return IntegerDot.horizontalSum(acc)
+    }
+
+    #if arch(x86_64) && SWIFTLET_AVX2
+    /// The tiled kernel's rounding (SuperBlockFormat.batchDot) over the same integers.
+    public static func batchDot(_ weights: UnsafeRawPointer, _ activation: UnsafeRawPointer, blocks: Int) -> Float {
+        var sum: Float = 0
+        for b in 0..<blocks {
+            let w = weights + b * blockBytes, a = activation + b * Q8_K.blockBytes
+            let scaled = X86SuperBlocks.q6KLanes(w, a).wrappedSum()
+            sum = MathFunctions.fma(Float(scaled) * w.loadHalf(at: 208), Q8_K.scale(a), sum)
+        }
+        return sum
+    }
+    #endif
+
+    @inline(__always)
+    private static func lanes(_ block: UnsafeRawPointer, _ activation: UnsafeRawPointer) -> SIMD8<Float> {
+        #if arch(x86_64) && SWIFTLET_AVX2
+        return X86SuperBlocks.float(X86SuperBlocks.q6KLanes(block, activation))
+        #else
+        return withUnsafeTemporaryAllocation(of: Int8.self, capacity: 256) { buffer in
+            let quants = buffer.baseAddress!
+            let s = unpack(block, into: quants)
+            let aq = Q8_K.quants(activation).int8s()
+            var lanes = SIMD8<Int32>()
+            for sub in 0..<16 {
+                for group in 0..<4 {
+                    var products: Int32 = 0
+                    for i in (16 * sub + 4 * group)..<(16 * sub + 4 * group + 4) {
+                        products &+= (Int32(quants[i]) &+ 32) &* Int32(aq[i])
+                    }
+                    lanes[4 * (sub % 2) + group] &+= s.scales[sub] &* products
+                }
+            }
+            for k in 0..<8 {
+                lanes[k] &-= 32 &* (s.scales[2 * k] &* Q8_K.blockSum(activation, 2 * k) &+ s.scales[2 * k + 1] &* Q8_K.blockSum(activation, 2 * k + 1))
+            }
+            return SIMD8<Float>(lanes)
+        }
+        #endif
     }
 }

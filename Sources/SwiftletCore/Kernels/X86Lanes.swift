@@ -15,17 +15,34 @@ enum X86Lanes {
 
     /// Lanes 0–3: the low nibbles (minus `offset`) times b[0..<16]; lanes 4–7: the high
     /// nibbles times b[16..<32].
+    /// With `high`, bit i of it is the fifth bit of value i (Q5_0, Q5_1).
     @inline(__always)
-    static func nibbleLanes(_ packed: UnsafePointer<UInt8>, _ b: UnsafePointer<Int8>, offset: Int32) -> SIMD8<Float> {
+    static func nibbleLanes(_ packed: UnsafePointer<UInt8>, high: UInt32 = 0, _ b: UnsafePointer<Int8>, offset: Int32) -> SIMD8<Float> {
         let bytes = UnsafeRawPointer(packed).loadUnaligned(as: SIMD16<UInt8>.self)
-        let nibbles = SIMD32(lowHalf: bytes & 0x0f, highHalf: bytes &>> 4)  // (32,) values 0…15
+        var x = unsafeBitCast(SIMD32(lowHalf: bytes & 0x0f, highHalf: bytes &>> 4), to: __m256i.self)  // (32,) values 0…15
+        // Generic SIMD conversions and compound operators compile lane by lane here; the
+        // intrinsics below stay whole-vector.
+        if high != 0 { x = _mm256_or_si256(x, fifthBits(high)) }
         let y = load(b)
         if offset == 0 {
-            let x = unsafeBitCast(nibbles, to: __m256i.self)
             return float(_mm256_madd_epi16(_mm256_maddubs_epi16(x, y), _mm256_set1_epi16(1)))
         }
-        let centred = SIMD32<Int8>(truncatingIfNeeded: nibbles) &- Int8(truncatingIfNeeded: offset)
-        return signedQuadSums(unsafeBitCast(centred, to: __m256i.self), y)
+        return signedQuadSums(_mm256_sub_epi8(x, _mm256_set1_epi8(Int8(truncatingIfNeeded: offset))), y)
+    }
+
+    /// Byte i = 16 where bit i of `bits` is set, else 0: each byte of `bits` spread over 8
+    /// lanes (vpshufb), then tested against that lane's bit.
+    @inline(__always)
+    private static func fifthBits(_ bits: UInt32) -> __m256i {
+        let spread = SIMD32<UInt8>(
+            0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3)
+        let lanesBit = SIMD32<UInt8>(
+            1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128,
+            1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128)
+        let repeated = _mm256_shuffle_epi8(_mm256_set1_epi32(Int32(bitPattern: bits)), unsafeBitCast(spread, to: __m256i.self))
+        let mask = unsafeBitCast(lanesBit, to: __m256i.self)
+        let set = _mm256_cmpeq_epi8(_mm256_and_si256(repeated, mask), mask)
+        return _mm256_and_si256(set, _mm256_set1_epi8(16))
     }
 
     /// Signed × signed through the unsigned × signed instruction: |x| · (y with x's sign).
