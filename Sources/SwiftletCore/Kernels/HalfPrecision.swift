@@ -1,3 +1,7 @@
+#if arch(x86_64) && SWIFTLET_AVX2
+import _Builtin_intrinsics.intel
+#endif
+
 /// IEEE half and bfloat16 conversions done on bit patterns, so they are exact and identical
 /// on every target (no dependence on F16C or on compiler-rt helpers in WebAssembly).
 /// Native x86-64 builds have F16C, whose conversions give the same bits for every number
@@ -19,6 +23,24 @@ public enum HalfPrecision {
             value = Float(bitPattern: magnitude << 13) * Float(bitPattern: 0x7780_0000)  // × 2^112
         }
         return Float(bitPattern: value.bitPattern | sign)
+    }
+
+    /// `count` halves → floats, 8 at a time with F16C where the build has it.
+    @inline(__always)
+    public static func floats(fromHalves halves: UnsafePointer<UInt16>, count: Int, into out: UnsafeMutablePointer<Float>) {
+        var i = 0
+        #if arch(x86_64) && SWIFTLET_AVX2
+        while i + 8 <= count {
+            let eight = UnsafeRawPointer(halves + i).loadUnaligned(as: SIMD8<UInt16>.self)
+            let converted = _mm256_cvtph_ps(unsafeBitCast(eight, to: __m128i.self))
+            UnsafeMutableRawPointer(out + i).storeBytes(of: unsafeBitCast(converted, to: SIMD8<Float>.self), as: SIMD8<Float>.self)
+            i += 8
+        }
+        #endif
+        while i < count {
+            out[i] = float(fromHalf: halves[i])
+            i += 1
+        }
     }
 
     /// Float → half, rounding to nearest even (what ggml's GGML_FP32_TO_FP16 gives).

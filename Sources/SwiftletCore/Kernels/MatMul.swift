@@ -102,10 +102,10 @@ public struct WeightMatrix {
             // and the four rows stay in cache from one token to the next.
             var row = first
             while row + 4 <= end {
-                for b in batchKernelTokens..<batch {
-                    let dots = kernels.dotRows4(data + row * rowBytes, rowBytes, activations + b * activationRowBytes, columns)
-                    for r in 0..<4 { y[b * rows + row + r] = dots[r] }
-                }
+                kernels.multiplyFourRows(FourRowProduct(
+                    weights: data + row * rowBytes, rowBytes: rowBytes, activations: activations,
+                    activationRowBytes: activationRowBytes, tokens: batchKernelTokens..<batch,
+                    blocks: columns / kernels.blockLength, y: y + row, outputStride: rows))
                 row += 4
             }
             for row in row..<end {

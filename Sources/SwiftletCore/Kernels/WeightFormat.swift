@@ -30,6 +30,9 @@ public protocol WeightFormat: BlockFormat {
     static func dot(_ weights: UnsafeRawPointer, _ activation: UnsafeRawPointer, blocks: Int) -> Float
     /// `dot` for 4 rows `rowBytes` apart against the same activation, with the same results.
     static func dot4(_ weights: UnsafeRawPointer, rowBytes: Int, _ activation: UnsafeRawPointer, blocks: Int) -> SIMD4<Float>
+    /// `dot4` for several tokens (prefill); formats with a faster way to reuse the 4 rows
+    /// across tokens give it here, with the same results.
+    static func multiply(_ product: FourRowProduct)
     /// How many leading tokens of a batch of `count` llama.cpp multiplies with its matrix
     /// kernel (`batchDot`, activations quantized by `quantizeBatchActivation`); the rest
     /// take `dot`.
@@ -44,6 +47,15 @@ extension WeightFormat {
     public static func dot4(_ weights: UnsafeRawPointer, rowBytes: Int, _ activation: UnsafeRawPointer, blocks: Int) -> SIMD4<Float> {
         SIMD4(dot(weights, activation, blocks: blocks), dot(weights + rowBytes, activation, blocks: blocks),
               dot(weights + 2 * rowBytes, activation, blocks: blocks), dot(weights + 3 * rowBytes, activation, blocks: blocks))
+    }
+
+    public static func multiply(_ product: FourRowProduct) { multiplyByDots(product) }
+
+    static func multiplyByDots(_ p: FourRowProduct) {
+        for b in p.tokens {
+            let dots = dot4(p.weights, rowBytes: p.rowBytes, p.activations + b * p.activationRowBytes, blocks: p.blocks)
+            for r in 0..<4 { p.y[b * p.outputStride + r] = dots[r] }
+        }
     }
 
     public static func batchKernelTokens(of count: Int) -> Int { 0 }
@@ -75,6 +87,19 @@ extension ActivationFormat {
             quantize(values + block * blockLength, into: destination + block * blockBytes)
         }
     }
+}
+
+/// 4 weight rows times the tokens `tokens` of a batch of quantized activations:
+/// y[b · outputStride + r] = row r · activation b.
+public struct FourRowProduct {
+    var weights: UnsafeRawPointer          // 4 rows, `rowBytes` apart
+    var rowBytes: Int
+    var activations: UnsafeRawPointer      // [batch × activationRowBytes]
+    var activationRowBytes: Int
+    var tokens: Range<Int>
+    var blocks: Int                        // per row
+    var y: UnsafeMutablePointer<Float>     // the first row's output of token 0
+    var outputStride: Int                  // between tokens' outputs
 }
 
 /// Runs generic code with the weight format of a tensor type: one closed switch, so every
@@ -126,8 +151,8 @@ public struct RowKernels {
     public let quantizeActivationRow: (_ values: UnsafePointer<Float>, _ destination: UnsafeMutableRawPointer, _ count: Int) -> Void
     /// Σ weights·activation over a row of `count` values.
     public let dotRow: (_ weights: UnsafeRawPointer, _ activation: UnsafeRawPointer, _ count: Int) -> Float
-    /// `dotRow` for 4 rows `rowBytes` apart.
-    public let dotRows4: (_ weights: UnsafeRawPointer, _ rowBytes: Int, _ activation: UnsafeRawPointer, _ count: Int) -> SIMD4<Float>
+    /// 4 rows times several tokens (`dotRow` for each).
+    public let multiplyFourRows: (_ product: FourRowProduct) -> Void
     /// The same for the tokens of a batch that llama.cpp gives its matrix kernel: how many
     /// of a batch they are, how their activations are quantized, and the dot product.
     public let batchKernelTokens: (_ batch: Int) -> Int
@@ -146,7 +171,7 @@ public struct RowKernels {
         dequantizeRow = { Format.dequantizeRow($0, into: $1, count: $2) }
         quantizeActivationRow = { Format.Activation.quantizeRow($0, into: $1, count: $2) }
         dotRow = { Format.dot($0, $1, blocks: $2 / Format.blockLength) }
-        dotRows4 = { Format.dot4($0, rowBytes: $1, $2, blocks: $3 / Format.blockLength) }
+        multiplyFourRows = { Format.multiply($0) }
         batchKernelTokens = { Format.batchKernelTokens(of: $0) }
         quantizeBatchActivationRow = { values, destination, count in
             precondition(count % Format.blockLength == 0)

@@ -18,16 +18,22 @@ enum X86Lanes {
     /// With `high`, bit i of it is the fifth bit of value i (Q5_0, Q5_1).
     @inline(__always)
     static func nibbleLanes(_ packed: UnsafePointer<UInt8>, high: UInt32 = 0, _ b: UnsafePointer<Int8>, offset: Int32) -> SIMD8<Float> {
-        let bytes = UnsafeRawPointer(packed).loadUnaligned(as: SIMD16<UInt8>.self)
-        var x = unsafeBitCast(SIMD32(lowHalf: bytes & 0x0f, highHalf: bytes &>> 4), to: __m256i.self)  // (32,) values 0…15
-        // Generic SIMD conversions and compound operators compile lane by lane here; the
-        // intrinsics below stay whole-vector.
-        if high != 0 { x = _mm256_or_si256(x, fifthBits(high)) }
+        let x = nibbles(packed, high: high)
         let y = load(b)
         if offset == 0 {
             return float(_mm256_madd_epi16(_mm256_maddubs_epi16(x, y), _mm256_set1_epi16(1)))
         }
         return signedQuadSums(_mm256_sub_epi8(x, _mm256_set1_epi8(Int8(truncatingIfNeeded: offset))), y)
+    }
+
+    /// The 32 values of a nibble block, unsigned: the low nibbles, then the high ones,
+    /// with fifth bits from `high`. (Generic SIMD conversions and compound operators
+    /// compile lane by lane here; intrinsics stay whole-vector.)
+    @inline(__always)
+    static func nibbles(_ packed: UnsafePointer<UInt8>, high: UInt32 = 0) -> __m256i {
+        let bytes = UnsafeRawPointer(packed).loadUnaligned(as: SIMD16<UInt8>.self)
+        let x = unsafeBitCast(SIMD32(lowHalf: bytes & 0x0f, highHalf: bytes &>> 4), to: __m256i.self)
+        return high == 0 ? x : _mm256_or_si256(x, fifthBits(high))
     }
 
     /// Byte i = 16 where bit i of `bits` is set, else 0: each byte of `bits` spread over 8

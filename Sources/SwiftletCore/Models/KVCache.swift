@@ -20,6 +20,10 @@ public final class KVCache {
     let kvWidth: Int
     let keys: [UnsafeMutableRawPointer]    // per layer: [capacity × kv_heads·head_dim] of f16 or f32
     let values: [UnsafeMutableRawPointer]  // per layer: [capacity × kv_heads·head_dim] of f16 or f32
+    /// An f16 cache's rows of one layer as floats, converted once per layer and pass
+    /// rather than once per query head and token.
+    let floatKeys: UnsafeMutablePointer<Float>?    // [max capacity × kv_heads·head_dim]
+    let floatValues: UnsafeMutablePointer<Float>?  // [max capacity × kv_heads·head_dim]
 
     public init(config: ModelConfig, contextSize: Int, maxBatch: Int, precision: Precision = .f16) {
         self.contextSize = contextSize
@@ -32,11 +36,16 @@ public final class KVCache {
         let rowBytes = config.kvWidth * precision.bytes
         keys = capacity.map { UnsafeMutableRawPointer.allocate(byteCount: $0 * rowBytes, alignment: 64) }
         values = capacity.map { UnsafeMutableRawPointer.allocate(byteCount: $0 * rowBytes, alignment: 64) }
+        let staging = precision == .f16 ? (capacity.max() ?? 0) * config.kvWidth : 0
+        floatKeys = staging > 0 ? .allocate(capacity: staging) : nil
+        floatValues = staging > 0 ? .allocate(capacity: staging) : nil
     }
 
     deinit {
         keys.forEach { $0.deallocate() }
         values.forEach { $0.deallocate() }
+        floatKeys?.deallocate()
+        floatValues?.deallocate()
     }
 
     /// Bytes held, for reporting memory use.
@@ -60,25 +69,26 @@ public final class KVCache {
         }
     }
 
-    /// Elements `offset ..< offset + count` of the key row of `position`, as floats.
-    @inline(__always)
-    func loadKey(layer: Int, position: Int, offset: Int, count: Int, into out: UnsafeMutablePointer<Float>) {
-        load(keys[layer], (position % capacity[layer]) * kvWidth + offset, count, out)
-    }
-
-    @inline(__always)
-    func loadValue(layer: Int, position: Int, offset: Int, count: Int, into out: UnsafeMutablePointer<Float>) {
-        load(values[layer], (position % capacity[layer]) * kvWidth + offset, count, out)
-    }
-
-    @inline(__always)
-    private func load(_ base: UnsafeMutableRawPointer, _ start: Int, _ count: Int, _ out: UnsafeMutablePointer<Float>) {
-        switch precision {
-        case .f16:
-            let halves = base.assumingMemoryBound(to: UInt16.self) + start
-            for i in 0..<count { out[i] = HalfPrecision.float(fromHalf: halves[i]) }
-        case .f32:
-            out.update(from: base.assumingMemoryBound(to: Float.self) + start, count: count)
+    /// The key and value rows of `positions` in `layer` as floats ([capacity × kvWidth]
+    /// each, position p in row p % capacity): the cache itself when it holds f32, else
+    /// the staging buffers, filled for those positions. Valid until the next call.
+    func floatRows(layer: Int, positions: ClosedRange<Int>) -> (keys: UnsafePointer<Float>, values: UnsafePointer<Float>) {
+        guard let floatKeys, let floatValues else {
+            return (UnsafePointer(keys[layer].assumingMemoryBound(to: Float.self)),
+                    UnsafePointer(values[layer].assumingMemoryBound(to: Float.self)))
         }
+        let ring = capacity[layer]
+        let halfKeys = keys[layer].assumingMemoryBound(to: UInt16.self)
+        let halfValues = values[layer].assumingMemoryBound(to: UInt16.self)
+        // Slots in runs that do not wrap around the ring.
+        var p = positions.lowerBound
+        while p <= positions.upperBound {
+            let slot = p % ring
+            let run = min(positions.upperBound - p + 1, ring - slot)
+            HalfPrecision.floats(fromHalves: halfKeys + slot * kvWidth, count: run * kvWidth, into: floatKeys + slot * kvWidth)
+            HalfPrecision.floats(fromHalves: halfValues + slot * kvWidth, count: run * kvWidth, into: floatValues + slot * kvWidth)
+            p += run
+        }
+        return (UnsafePointer(floatKeys), UnsafePointer(floatValues))
     }
 }

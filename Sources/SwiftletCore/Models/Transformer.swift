@@ -118,10 +118,13 @@ public final class Transformer {
         }
 
         let window = c.slidingWindowLayers[layer] ? c.slidingWindow : nil
+        let oldest = window.map { max(0, start - $0 + 1) } ?? 0
+        let rows = cache.floatRows(layer: layer, positions: oldest...(start + n - 1))
         parallel(n * c.headCount) { task in
             let (b, h) = task.quotientAndRemainder(dividingBy: c.headCount)
             attendHead(layer: layer, head: h, position: start + b, window: window, batched: n > 1,
-                       query: s.q + b * c.queryWidth + h * hd, into: s.attention + b * c.queryWidth + h * hd, cache: cache)
+                       query: s.q + b * c.queryWidth + h * hd, into: s.attention + b * c.queryWidth + h * hd,
+                       keys: rows.keys, values: rows.values, capacity: cache.capacity[layer], half: cache.precision == .f16)
         }
 
         w.output.multiply(s.attention, batch: n, into: s.projected, scratch: s.activations, parallel: parallel)
@@ -137,25 +140,28 @@ public final class Transformer {
     /// query and the attention weights are rounded to f16 before meeting keys and values,
     /// and sums run in llama.cpp's order (`batched` when the pass holds several tokens),
     /// grouped by absolute position as its cache cells are.
+    /// `keys`, `values`: the layer's cached rows as floats ([capacity × kv width], position
+    /// p in row p % capacity).
     private func attendHead(
         layer: Int, head: Int, position: Int, window: Int?, batched: Bool, query: UnsafePointer<Float>,
-        into out: UnsafeMutablePointer<Float>, cache: KVCache
+        into out: UnsafeMutablePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>, capacity: Int,
+        half: Bool
     ) {
         let c = config
         let hd = c.headDimension
         let kvOffset = (head / (c.headCount / c.kvHeadCount)) * hd
         let first = window.map { max(0, position - $0 + 1) } ?? 0
-        let half = cache.precision == .f16
+        let kvWidth = c.kvWidth
         // Scores cover whole groups of positions (16 for a batch, 64 for one token, as the
         // summation orders need); those outside the window are masked.
         let group = batched ? 16 : 64
         let groupStart = first / group * group
         let span = (position / group + 1) * group - groupStart
         let order: HalfDot.Order = batched ? .batched : .single
-        // scores: [span], q: [hd], row: [hd] (one cached key or value), lanes: [step × hd]
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: span + 2 * hd + order.step * hd) { buffer in
+        // scores: [span], q: [hd], lanes: [step × hd]
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: span + hd + order.step * hd) { buffer in
             let scores = buffer.baseAddress!
-            let q = scores + span, row = q + hd, lanes = row + hd
+            let q = scores + span, lanes = q + hd
             for i in 0..<hd { q[i] = half ? HalfPrecision.float(fromHalf: HalfPrecision.half(fromFloat: query[i])) : query[i] }
             for j in 0..<span {
                 let p = groupStart + j
@@ -163,8 +169,8 @@ public final class Transformer {
                     scores[j] = -.infinity
                     continue
                 }
-                cache.loadKey(layer: layer, position: p, offset: kvOffset, count: hd, into: row)
-                scores[j] = HalfDot.dot(row, q, count: hd, order: order) * c.scoreScale
+                let key = keys + (p % capacity) * kvWidth + kvOffset
+                scores[j] = HalfDot.dot(key, q, count: hd, order: order) * c.scoreScale
                 if let cap = c.attentionLogitSoftcap { scores[j] = cap * Float(MathFunctions.tanh(Double(scores[j] / cap))) }
             }
             Ops.softmax(scores, count: span)
@@ -174,8 +180,7 @@ public final class Transformer {
             for j in 0..<span {
                 let p = groupStart + j
                 guard p >= first && p <= position else { continue }
-                cache.loadValue(layer: layer, position: p, offset: kvOffset, count: hd, into: row)
-                sum.add(row, weight: scores[j], index: j)
+                sum.add(values + (p % capacity) * kvWidth + kvOffset, weight: scores[j], index: j)
             }
             sum.result(into: out)
         }

@@ -1,0 +1,136 @@
+#if arch(x86_64) && SWIFTLET_AVX2
+import _Builtin_intrinsics.intel
+
+/// Prefill's matrix product for the 32-value block formats (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0)
+/// in AVX2: 4 weight rows are unpacked once into plain bytes and float scales, then every
+/// token of the batch meets them, so the per-block work left per row and token is one
+/// multiply-add of bytes, one of pairs, a conversion and the fused accumulation.
+///
+/// The sums are those of `IntegerDot.blockDot`, lane for lane: lanes of centred formats
+/// are formed as Σ q·y − offset·Σ y over each 4 values (exact integers either way), and
+/// the float steps (d·da, the fused accumulation, the final reduction, the minimums'
+/// separate sum) are the same operations in the same order.
+enum X86Tiles {
+    /// Fewer tokens than this go through `dot4`: unpacking would not pay for itself.
+    static let minimumTokens = 4
+
+    /// `product` with weights unpacked by `quants` (a block's 32 values as bytes).
+    @inline(__always)
+    static func multiply<Format: WeightFormat>(
+        _ format: Format.Type, _ p: FourRowProduct, layout: Layout, quants: (_ block: UnsafeRawPointer) -> __m256i
+    ) {
+        guard p.tokens.count >= minimumTokens else { return Format.multiplyByDots(p) }
+        let (weights, rowBytes, blocks) = (p.weights, p.rowBytes, p.blocks)
+        // quants: [blocks × 4 rows × 32] bytes, then scales and minimums: [blocks × 4] floats each
+        withUnsafeTemporaryAllocation(byteCount: blocks * (128 + 32), alignment: 32) { buffer in
+            let unpacked = buffer.baseAddress!
+            let scales = (unpacked + blocks * 128).assumingMemoryBound(to: Float.self)
+            let minimums = scales + blocks * 4
+            for block in 0..<blocks {
+                for r in 0..<4 {
+                    let w = weights + r * rowBytes + block * layout.weightBytes
+                    (unpacked + (4 * block + r) * 32).storeBytes(of: quants(w), as: __m256i.self)
+                    scales[4 * block + r] = w.loadHalf(at: 0)
+                    if layout.hasMinimum { minimums[4 * block + r] = w.loadHalf(at: 2) }
+                }
+            }
+            let ones = _mm256_set1_epi16(1)
+            for b in p.tokens {
+                let activation = p.activations + b * p.activationRowBytes
+                var acc = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
+                var minimumSums = SIMD4<Float>()
+                for block in 0..<blocks {
+                    let a = activation + block * layout.activationBytes
+                    let x = unpacked + block * 128
+                    let ya = load(a + layout.activationQuants)
+                    let weightScales = UnsafeRawPointer(scales + 4 * block).loadUnaligned(as: SIMD4<Float>.self)
+                    let s = weightScales * a.loadHalf(at: 0)
+                    // offset · (Σ of each 4 activation bytes), for centred formats.
+                    let centring = layout.offset == 0 ? _mm256_setzero_si256() : _mm256_mullo_epi32(
+                        _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), ya), ones), _mm256_set1_epi32(layout.offset))
+                    @inline(__always) func lanes(_ r: Int) -> SIMD8<Float> {
+                        let q = load(x + 32 * r)
+                        let sums = layout.signed
+                            ? _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8(q, q), _mm256_sign_epi8(ya, q)), ones)
+                            : _mm256_sub_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(q, ya), ones), centring)
+                        return unsafeBitCast(_mm256_cvtepi32_ps(sums), to: SIMD8<Float>.self)
+                    }
+                    acc.0 = acc.0.addingProduct(SIMD8(repeating: s[0]), lanes(0))
+                    acc.1 = acc.1.addingProduct(SIMD8(repeating: s[1]), lanes(1))
+                    acc.2 = acc.2.addingProduct(SIMD8(repeating: s[2]), lanes(2))
+                    acc.3 = acc.3.addingProduct(SIMD8(repeating: s[3]), lanes(3))
+                    if layout.hasMinimum {
+                        let m = UnsafeRawPointer(minimums + 4 * block).loadUnaligned(as: SIMD4<Float>.self)
+                        minimumSums = minimumSums.addingProduct(m, a.loadHalf(at: 2))
+                    }
+                }
+                let out = p.y + b * p.outputStride
+                let sums = SIMD4(
+                    IntegerDot.horizontalSum(acc.0), IntegerDot.horizontalSum(acc.1),
+                    IntegerDot.horizontalSum(acc.2), IntegerDot.horizontalSum(acc.3))
+                let results = layout.hasMinimum ? sums + minimumSums : sums
+                for r in 0..<4 { out[r] = results[r] }
+            }
+        }
+    }
+
+    /// Where a format keeps its parts, and how its quants meet the activation's bytes.
+    struct Layout {
+        var weightBytes: Int
+        var activationBytes: Int
+        /// Offset of the quants in an activation block (after d, or d and s).
+        var activationQuants: Int
+        /// Subtracted from the unpacked quants (8 for Q4_0, 16 for Q5_0, else 0).
+        var offset: Int32 = 0
+        /// An f16 minimum at offset 2 of each weight block, met by the activation's sum.
+        var hasMinimum = false
+        /// Quants are signed bytes (Q8_0) rather than small unsigned ones.
+        var signed = false
+    }
+
+    @inline(__always)
+    private static func load(_ p: UnsafeRawPointer) -> __m256i {
+        unsafeBitCast(p.loadUnaligned(as: SIMD32<Int8>.self), to: __m256i.self)
+    }
+}
+
+extension Q4_0 {
+    public static func multiply(_ p: FourRowProduct) {
+        X86Tiles.multiply(Self.self, p, layout: .init(weightBytes: blockBytes, activationBytes: Q8_0.blockBytes, activationQuants: 2, offset: 8)) {
+            X86Lanes.nibbles($0.bytes(at: 2))
+        }
+    }
+}
+
+extension Q4_1 {
+    public static func multiply(_ p: FourRowProduct) {
+        X86Tiles.multiply(Self.self, p, layout: .init(weightBytes: blockBytes, activationBytes: Q8_1.blockBytes, activationQuants: 4, hasMinimum: true)) {
+            X86Lanes.nibbles($0.bytes(at: 4))
+        }
+    }
+}
+
+extension Q5_0 {
+    public static func multiply(_ p: FourRowProduct) {
+        X86Tiles.multiply(Self.self, p, layout: .init(weightBytes: blockBytes, activationBytes: Q8_0.blockBytes, activationQuants: 2, offset: 16)) {
+            X86Lanes.nibbles($0.bytes(at: 6), high: highBits($0, at: 2))
+        }
+    }
+}
+
+extension Q5_1 {
+    public static func multiply(_ p: FourRowProduct) {
+        X86Tiles.multiply(Self.self, p, layout: .init(weightBytes: blockBytes, activationBytes: Q8_1.blockBytes, activationQuants: 4, hasMinimum: true)) {
+            X86Lanes.nibbles($0.bytes(at: 8), high: Q5_0.highBits($0, at: 4))
+        }
+    }
+}
+
+extension Q8_0 {
+    public static func multiply(_ p: FourRowProduct) {
+        X86Tiles.multiply(Self.self, p, layout: .init(weightBytes: blockBytes, activationBytes: blockBytes, activationQuants: 2, signed: true)) {
+            unsafeBitCast($0.loadUnaligned(fromByteOffset: 2, as: SIMD32<Int8>.self), to: __m256i.self)
+        }
+    }
+}
+#endif
