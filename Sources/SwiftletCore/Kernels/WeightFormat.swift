@@ -100,6 +100,14 @@ public struct FourRowProduct {
     var blocks: Int                        // per row
     var y: UnsafeMutablePointer<Float>     // the first row's output of token 0
     var outputStride: Int                  // between tokens' outputs
+
+    public init(
+        weights: UnsafeRawPointer, rowBytes: Int, activations: UnsafeRawPointer, activationRowBytes: Int,
+        tokens: Range<Int>, blocks: Int, y: UnsafeMutablePointer<Float>, outputStride: Int
+    ) {
+        (self.weights, self.rowBytes, self.activations, self.activationRowBytes) = (weights, rowBytes, activations, activationRowBytes)
+        (self.tokens, self.blocks, self.y, self.outputStride) = (tokens, blocks, y, outputStride)
+    }
 }
 
 /// Runs generic code with the weight format of a tensor type: one closed switch, so every
