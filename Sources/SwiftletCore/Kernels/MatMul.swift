@@ -64,11 +64,14 @@ public struct WeightMatrix {
     /// Quantizes `batch` input rows of `columns` floats (x: [batch × columns]) into
     /// `activations` ([batch × activationRowBytes]).
     public func quantize(_ x: UnsafePointer<Float>, batch: Int, into activations: UnsafeMutableRawPointer) {
-        let batchKernelTokens = kernels.batchKernelTokens(batch)
-        for b in 0..<batch {
-            let quantizeRow = b < batchKernelTokens ? kernels.quantizeBatchActivationRow : kernels.quantizeActivationRow
-            quantizeRow(x + b * columns, activations + b * activationRowBytes, columns)
-        }
+        for b in 0..<batch { quantize(x, token: b, batch: batch, into: activations) }
+    }
+
+    /// Token `b`'s row of `quantize`.
+    @inline(__always)
+    func quantize(_ x: UnsafePointer<Float>, token b: Int, batch: Int, into activations: UnsafeMutableRawPointer) {
+        let quantizeRow = b < kernels.batchKernelTokens(batch) ? kernels.quantizeBatchActivationRow : kernels.quantizeActivationRow
+        quantizeRow(x + b * columns, activations + b * activationRowBytes, columns)
     }
 
     /// y = W·x for a batch: x: [batch × columns] f32, y: [batch × rows]. Each weight row is
@@ -79,39 +82,92 @@ public struct WeightMatrix {
         _ x: UnsafePointer<Float>, batch: Int, into y: UnsafeMutablePointer<Float>,
         scratch: UnsafeMutableRawPointer, parallel: ParallelFor
     ) {
-        quantize(x, batch: batch, into: scratch)
+        if batch >= Self.parallelQuantizationBatch {
+            parallel(batch) { b in quantize(x, token: b, batch: batch, into: scratch) }
+        } else {
+            quantize(x, batch: batch, into: scratch)
+        }
         multiplyQuantized(UnsafeRawPointer(scratch), batch: batch, into: y, parallel: parallel)
     }
+
+    /// Batches from this size quantize their rows in parallel; smaller ones are not worth
+    /// a barrier.
+    static let parallelQuantizationBatch = 16
 
     /// y = W·x for inputs already quantized by `quantize`.
     public func multiplyQuantized(
         _ activations: UnsafeRawPointer, batch: Int, into y: UnsafeMutablePointer<Float>, parallel: ParallelFor
     ) {
-        let tasks = (rows + Self.rowsPerTask - 1) / Self.rowsPerTask
+        parallel(taskCount) { task in run(task, activations, batch: batch, into: y) }
+    }
+
+    /// Parallel tasks a product is split into: groups of rows.
+    var taskCount: Int { (rows + Self.rowsPerTask - 1) / Self.rowsPerTask }
+
+    /// Rows `task · rowsPerTask ..<` of y = W·x.
+    @inline(__always)
+    func run(_ task: Int, _ activations: UnsafeRawPointer, batch: Int, into y: UnsafeMutablePointer<Float>) {
         let activationRowBytes = self.activationRowBytes
         let batchKernelTokens = kernels.batchKernelTokens(batch)
+        let first = task * Self.rowsPerTask, end = min(first + Self.rowsPerTask, rows)
+        for row in first..<end {
+            let weights = data + row * rowBytes
+            for b in 0..<batchKernelTokens {
+                y[b * rows + row] = kernels.batchDotRow(weights, activations + b * activationRowBytes, columns)
+            }
+        }
+        // The other tokens four rows at a time: each activation block serves four rows,
+        // and the four rows stay in cache from one token to the next.
+        var row = first
+        while row + 4 <= end {
+            kernels.multiplyFourRows(FourRowProduct(
+                weights: data + row * rowBytes, rowBytes: rowBytes, activations: activations,
+                activationRowBytes: activationRowBytes, tokens: batchKernelTokens..<batch,
+                blocks: columns / kernels.blockLength, y: y + row, outputStride: rows))
+            row += 4
+        }
+        for row in row..<end {
+            for b in batchKernelTokens..<batch {
+                y[b * rows + row] = kernels.dotRow(data + row * rowBytes, activations + b * activationRowBytes, columns)
+            }
+        }
+    }
+
+    /// y_i = W_i·x for two or three matrices with the same input x ([batch × columns]):
+    /// Q, K and V, or gate and up. The input is quantized once per distinct weight type
+    /// (spread over the pool for a batch), and the rows of all of them go to the pool in
+    /// one call: one barrier instead of one per matrix. `scratch` holds 3 slots of
+    /// `slotBytes` (batch × the widest quantized row).
+    static func multiply(
+        _ a: WeightMatrix, into ya: UnsafeMutablePointer<Float>,
+        _ b: WeightMatrix, into yb: UnsafeMutablePointer<Float>,
+        _ c: WeightMatrix? = nil, into yc: UnsafeMutablePointer<Float>? = nil,
+        input x: UnsafePointer<Float>, batch: Int, scratch: UnsafeMutableRawPointer, slotBytes: Int,
+        parallel: ParallelFor
+    ) {
+        // Which scratch slot holds each matrix's quantized input.
+        let slotB = b.type == a.type ? 0 : 1
+        let slotC = c.map { $0.type == a.type ? 0 : $0.type == b.type ? slotB : slotB + 1 } ?? 0
+        let slots = max(slotB, slotC) + 1
+        func quantize(slot: Int, token: Int) {
+            let matrix = slot == 0 ? a : slot == slotB ? b : c!
+            matrix.quantize(x, token: token, batch: batch, into: scratch + slot * slotBytes)
+        }
+        if batch >= Self.parallelQuantizationBatch {
+            parallel(slots * batch) { task in quantize(slot: task / batch, token: task % batch) }
+        } else {
+            for task in 0..<(slots * batch) { quantize(slot: task / batch, token: task % batch) }
+        }
+        let (tasksA, tasksB) = (a.taskCount, b.taskCount)
+        let tasks = tasksA + tasksB + (c?.taskCount ?? 0)
+        let activations = UnsafeRawPointer(scratch)
         parallel(tasks) { task in
-            let first = task * Self.rowsPerTask, end = min(first + Self.rowsPerTask, rows)
-            for row in first..<end {
-                let weights = data + row * rowBytes
-                for b in 0..<batchKernelTokens {
-                    y[b * rows + row] = kernels.batchDotRow(weights, activations + b * activationRowBytes, columns)
-                }
-            }
-            // The other tokens four rows at a time: each activation block serves four rows,
-            // and the four rows stay in cache from one token to the next.
-            var row = first
-            while row + 4 <= end {
-                kernels.multiplyFourRows(FourRowProduct(
-                    weights: data + row * rowBytes, rowBytes: rowBytes, activations: activations,
-                    activationRowBytes: activationRowBytes, tokens: batchKernelTokens..<batch,
-                    blocks: columns / kernels.blockLength, y: y + row, outputStride: rows))
-                row += 4
-            }
-            for row in row..<end {
-                for b in batchKernelTokens..<batch {
-                    y[b * rows + row] = kernels.dotRow(data + row * rowBytes, activations + b * activationRowBytes, columns)
-                }
+            if task < tasksA {
+                a.run(task, activations, batch: batch, into: ya)
+            } else if task < tasksA + tasksB {
+                b.run(task - tasksA, activations + slotB * slotBytes, batch: batch, into: yb)
+            } else {
+                c!.run(task - tasksA - tasksB, activations + slotC * slotBytes, batch: batch, into: yc!)
             }
         }
     }

@@ -12,7 +12,9 @@ public final class ForwardState {
     let gate: UnsafeMutablePointer<Float>         // [batch × ffn]
     let up: UnsafeMutablePointer<Float>           // [batch × ffn]
     let ropeTable: UnsafeMutablePointer<Float>    // [head_dim] cos/sin pairs for one position
-    let activations: UnsafeMutableRawPointer      // [batch × widest quantized input row] bytes
+    let activations: UnsafeMutableRawPointer      // [3 slots × activationSlotBytes] bytes
+    /// One quantized input: batch × the widest quantized row.
+    let activationSlotBytes: Int
     /// Logits of the last token of a pass, or of every token when all were asked for.
     public let logits: UnsafeMutablePointer<Float> // [batch × vocab]
     public private(set) var logitRows = 0
@@ -40,7 +42,8 @@ public final class ForwardState {
         ropeTable = floats(c.headDimension)
         logits = floats(maxBatch * c.vocabularySize)
         let widest = weights.reduce(0) { max($0, $1.activationRowBytes) }
-        activations = UnsafeMutableRawPointer.allocate(byteCount: max(1, maxBatch * widest), alignment: 64)
+        activationSlotBytes = (maxBatch * widest + 63) / 64 * 64
+        activations = UnsafeMutableRawPointer.allocate(byteCount: max(1, 3 * activationSlotBytes), alignment: 64)
         buffers.append(activations)
         self.buffers = buffers
     }

@@ -92,9 +92,9 @@ public final class Transformer {
         for b in 0..<n {
             Ops.rmsNorm(s.x + b * d, weight: w.attentionNorm, into: s.normed + b * d, count: d, epsilon: c.rmsEpsilon)
         }
-        w.query.multiply(s.normed, batch: n, into: s.q, scratch: s.activations, parallel: parallel)
-        w.key.multiply(s.normed, batch: n, into: s.k, scratch: s.activations, parallel: parallel)
-        w.value.multiply(s.normed, batch: n, into: s.v, scratch: s.activations, parallel: parallel)
+        WeightMatrix.multiply(
+            w.query, into: s.q, w.key, into: s.k, w.value, into: s.v,
+            input: s.normed, batch: n, scratch: s.activations, slotBytes: s.activationSlotBytes, parallel: parallel)
         for b in 0..<n {
             if let bias = w.queryBias { Ops.add(bias, to: s.q + b * c.queryWidth, count: c.queryWidth) }
             if let bias = w.keyBias { Ops.add(bias, to: s.k + b * c.kvWidth, count: c.kvWidth) }
@@ -196,8 +196,9 @@ public final class Transformer {
         for b in 0..<n {
             Ops.rmsNorm(x + b * d, weight: w.feedForwardNorm, into: s.normed + b * d, count: d, epsilon: c.rmsEpsilon)
         }
-        w.gate.multiply(s.normed, batch: n, into: s.gate, scratch: s.activations, parallel: parallel)
-        w.up.multiply(s.normed, batch: n, into: s.up, scratch: s.activations, parallel: parallel)
+        WeightMatrix.multiply(
+            w.gate, into: s.gate, w.up, into: s.up,
+            input: s.normed, batch: n, scratch: s.activations, slotBytes: s.activationSlotBytes, parallel: parallel)
         for i in 0..<(n * f) {
             let g = s.gate[i]
             let activated = switch c.activation {
