@@ -53,6 +53,31 @@ public enum MathFunctions {
         return n > 0 ? .infinity : n <= 0 ? 0 : .nan
     }
 
+    /// `exp` of 16 values at once, the same bits lane for lane: the vector path covers
+    /// results whose scale 2^n stays normal (|n| ≤ 125), and a group with any other lane
+    /// (masked −∞ scores, overflow, NaN) goes through the scalar function.
+    @inline(__always)
+    public static func exp(_ x: SIMD16<Float>) -> SIMD16<Float> {
+        let shifter = SIMD16<Float>(repeating: 0x1.8p23)
+        let z = shifter.addingProduct(x, SIMD16(repeating: 0x1.715476p+0))
+        let n = z - shifter
+        guard all((n .>= -125) .& (n .<= 125)) else {
+            var result = SIMD16<Float>()
+            for lane in 0..<16 { result[lane] = exp(x[lane]) }
+            return result
+        }
+        let b = x.addingProduct(-n, SIMD16(repeating: 0x1.62e4p-1)).addingProduct(-n, SIMD16(repeating: 0x1.7f7d1cp-20))
+        let u = b * b
+        let high = SIMD16<Float>(repeating: 0x1.573e2ep-5).addingProduct(SIMD16(repeating: 0x1.0e4020p-7), b)
+        let middle = SIMD16<Float>(repeating: 0x1.fffdb6p-2).addingProduct(SIMD16(repeating: 0x1.555e66p-3), b)
+        let low = SIMD16<Float>(repeating: 1).addingProduct(SIMD16(repeating: 0x1.ffffecp-1), b)
+        let j = low.addingProduct(middle.addingProduct(high, u), u)
+        // z holds n in its low mantissa bits (z = 1.5·2^23 + n); 2^n is (n + 127) << 23.
+        let n32 = unsafeBitCast(z, to: SIMD16<UInt32>.self) &- 0x4B40_0000
+        let scale = unsafeBitCast((n32 &+ 127) &* (1 << 23), to: SIMD16<Float>.self)
+        return j * scale
+    }
+
     /// x·sigmoid(x), as ggml's SiLU.
     @inline(__always)
     public static func silu(_ x: Float) -> Float {

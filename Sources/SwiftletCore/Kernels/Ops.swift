@@ -42,12 +42,9 @@ public enum Ops {
         for i in 0..<count { maximum = max(maximum, x[i]) }
         var sum = 0.0
         for group in stride(from: 0, to: count, by: 16) {
-            var lanes = SIMD16<Float>()
-            for lane in 0..<16 {
-                let e = MathFunctions.exp(x[group + lane] - maximum)
-                x[group + lane] = e
-                lanes[lane] = e
-            }
+            let values = UnsafeMutableRawPointer(x + group)
+            let lanes = MathFunctions.exp(values.loadUnaligned(as: SIMD16<Float>.self) - maximum)
+            values.storeBytes(of: lanes, as: SIMD16<Float>.self)
             sum += Double(IntegerDot.horizontalSum(lanes))
         }
         let inverse = Float(1 / sum)
