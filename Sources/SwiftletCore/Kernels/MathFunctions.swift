@@ -58,14 +58,18 @@ public enum MathFunctions {
     /// (masked −∞ scores, overflow, NaN) goes through the scalar function.
     @inline(__always)
     public static func exp(_ x: SIMD16<Float>) -> SIMD16<Float> {
-        let shifter = SIMD16<Float>(repeating: 0x1.8p23)
-        let z = shifter.addingProduct(x, SIMD16(repeating: 0x1.715476p+0))
-        let n = z - shifter
-        guard all((n .>= -125) .& (n .<= 125)) else {
+        func scalar() -> SIMD16<Float> {
             var result = SIMD16<Float>()
             for lane in 0..<16 { result[lane] = exp(x[lane]) }
             return result
         }
+        #if arch(wasm32)
+        return scalar()  // no vector fused multiply-add in WebAssembly
+        #else
+        let shifter = SIMD16<Float>(repeating: 0x1.8p23)
+        let z = shifter.addingProduct(x, SIMD16(repeating: 0x1.715476p+0))
+        let n = z - shifter
+        guard all((n .>= -125) .& (n .<= 125)) else { return scalar() }
         let b = x.addingProduct(-n, SIMD16(repeating: 0x1.62e4p-1)).addingProduct(-n, SIMD16(repeating: 0x1.7f7d1cp-20))
         let u = b * b
         let high = SIMD16<Float>(repeating: 0x1.573e2ep-5).addingProduct(SIMD16(repeating: 0x1.0e4020p-7), b)
@@ -76,6 +80,7 @@ public enum MathFunctions {
         let n32 = unsafeBitCast(z, to: SIMD16<UInt32>.self) &- 0x4B40_0000
         let scale = unsafeBitCast((n32 &+ 127) &* (1 << 23), to: SIMD16<Float>.self)
         return j * scale
+        #endif
     }
 
     /// x·sigmoid(x), as ggml's SiLU.
