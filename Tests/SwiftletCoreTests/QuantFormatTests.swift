@@ -62,6 +62,19 @@ import Testing
         #expect(Int8(bitPattern: reference[4 + 3]) == -127 && Int8(bitPattern: grouped[4 + 9]) == -127)
     }
 
+    /// The run-time rounding (vectorized natively) against its definition, on ties, both
+    /// signs, the extremes and a NaN: multiplier 127/max = 1 here, so x.5 values are ties.
+    @Test func activationRoundingIsHalfToEvenWithNaNAsZero() {
+        var values: [Float] = [127, -126.5, 0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 3.49, -3.51, 126.5, .nan, 0, -0.0, 64.5, -64.5]
+        values += (0..<16).map { Float($0) * 7.25 - 60 }
+        var block = [UInt8](repeating: 0, count: Q8_0.blockBytes)
+        Q8_0.quantize(values, into: &block)
+        for (i, value) in values.enumerated() {
+            let expected: Int8 = value.isNaN ? 0 : Int8(max(-128, min(127, value.rounded(.toNearestOrEven))))
+            #expect(Int8(bitPattern: block[2 + i]) == expected, "\(value)")
+        }
+    }
+
     /// gguf's (and ggml's reference) Q8_0 quantizer, used for model files, multiplies by
     /// 1/d and rounds half away from zero: the same scales, quants at most one step apart.
     @Test func activationQuantizationDiffersFromTheFileQuantizerByAtMostOneStep() {

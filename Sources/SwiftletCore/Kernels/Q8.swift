@@ -146,6 +146,9 @@ enum Q8Scale {
     /// 32 values × `multiplier`, rounded half to even, as int8.
     @inline(__always)
     static func round(_ values: UnsafePointer<Float>, multiplier: Float, into out: UnsafeMutableRawPointer) {
+        #if arch(x86_64) && SWIFTLET_AVX2
+        return X86Lanes.quantize(values, multiplier: multiplier, into: out)
+        #endif
         for i in 0..<32 {
             out.storeBytes(of: Int8(saturating: (values[i] * multiplier).rounded(.toNearestOrEven)), toByteOffset: i, as: Int8.self)
         }
