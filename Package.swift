@@ -4,6 +4,9 @@ import PackageDescription
 // SWIFTLET_EMBEDDED=1 builds the portable core alone under Embedded Swift, the way the
 // WebAssembly build compiles it (scripts/build-wasm). Native shells are left out then.
 let embedded = Context.environment["SWIFTLET_EMBEDDED"] == "1"
+// SWIFTLET_WASM_RELAXED=1 (with SWIFTLET_EMBEDDED=1) builds the variant that accumulates
+// with relaxed SIMD's fused multiply-add, for engines that have it (web/swiftlet.js picks).
+let relaxedSIMD = embedded && Context.environment["SWIFTLET_WASM_RELAXED"] == "1"
 
 // Native x86-64 builds target x86-64-v3 (AVX2, FMA, F16C): without it every fused
 // multiply-add in the kernels is a call into libm, and Swift SIMD stays at SSE width.
@@ -25,7 +28,7 @@ let coreSettings: [SwiftSetting] =
             // Builtin: the SIMD128 instructions Swift's SIMD types do not reach (Kernels/WasmLanes.swift).
             .enableExperimentalFeature("BuiltinModule"),
             .unsafeFlags(["-wmo", "-Xcc", "-msimd128", "-Xfrontend", "-disable-stack-protector"]),
-        ]
+        ] + (relaxedSIMD ? [.unsafeFlags(["-Xcc", "-mrelaxed-simd"]), .define("SWIFTLET_RELAXED_SIMD")] : [])
         : nativeCPU)
 
 let core: [Target] = [

@@ -11,6 +11,15 @@ import { cacheKey, deleteModel, listModels, storageUsage } from './model-cache.j
 
 const here = new URL('.', import.meta.url);
 
+// A function using f32x4.relaxed_madd: engines that validate it (Chromium, recent Firefox
+// and Node) get the module that accumulates with it, about 1.4× faster; others the
+// SIMD128-only one. Both give the native engine's tokens where the hardware fuses.
+const relaxedSimdProbe = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 8, 1, 96, 3, 123, 123, 123, 1, 123, 3, 2, 1, 0,
+  10, 13, 1, 11, 0, 32, 0, 32, 1, 32, 2, 253, 133, 2, 11,
+]);
+export const defaultWasmFile = WebAssembly.validate(relaxedSimdProbe) ? 'swiftlet-relaxed.wasm' : 'swiftlet.wasm';
+
 export class LlmInference {
   /**
    * Downloads (or finds in OPFS) the model and loads it in a worker. Options:
@@ -18,13 +27,14 @@ export class LlmInference {
    * maxTokens, topK, topP, temperature, randomSeed, contextSize, onProgress({phase,
    * loaded, total}) with phase 'download' | 'verify' | 'load' (and 'retry' with `attempt`
    * when a dropped download resumes), and wasmUrl / workerUrl to
-   * serve those from elsewhere.
+   * serve those from elsewhere (by default the worker is next to this file, and the
+   * wasm is swiftlet-relaxed.wasm where the engine has relaxed SIMD, else swiftlet.wasm).
    */
   static async createFromOptions(options) {
     const llm = new LlmInference(options);
     try {
       llm.loadStats = await llm.#request('load', {
-        wasmUrl: new URL(options.wasmUrl ?? 'swiftlet.wasm', here).href,
+        wasmUrl: new URL(options.wasmUrl ?? defaultWasmFile, here).href,
         modelUrl: new URL(options.modelAssetPath, globalThis.location?.href).href,
         sha256: options.sha256,
         contextSize: options.contextSize ?? 2048,

@@ -1,12 +1,14 @@
 // The WebAssembly engine (web/swiftlet.wasm through web/swiftlet-core.js) in Node, on the
 // real SmolLM2 and Gemma 3 models: greedy answers token-identical to the native engine's
-// (Fixtures/*-greedy.json, from scripts/make-web-refs), and hostile files rejected with
-// errors, never traps. Run: node --test Tests/Web/ (after scripts/build-wasm).
+// (Fixtures/*-greedy.json, from scripts/make-web-refs), also from the relaxed-SIMD module
+// (web/swiftlet-relaxed.wasm), and hostile files rejected with errors, never traps.
+// Run: node --test Tests/Web/ (after scripts/build-wasm).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import v8 from 'node:v8';
 import { ErrorCode, SwiftletError, SwiftletWasm } from '../../web/swiftlet-core.js';
 
 const root = new URL('../../', import.meta.url);
@@ -55,14 +57,31 @@ for (const reference of fixture.references) {
   test(`SmolLM2: greedy "${reference.prompt}" gives the native engine's tokens`, () => checkGreedy(model, reference));
 }
 
-test('Gemma 3 (Q4_K, Q6_K, GELU, sliding window): greedy gives the native engine\'s tokens', async () => {
-  const gemma = await wasm.loadModelBytes(new Uint8Array(readFileSync(modelPath('gemma3'))));
+async function checkGemma(module) {
+  const gemma = await module.loadModelBytes(new Uint8Array(readFileSync(modelPath('gemma3'))));
   try {
     assert.equal(gemma.info.architecture, 'gemma3');
     for (const reference of readFixture('gemma3').references) checkGreedy(gemma, reference);
   } finally {
     gemma.free();
   }
+}
+
+test('Gemma 3 (Q4_K, Q6_K, GELU, sliding window): greedy gives the native engine\'s tokens', () => checkGemma(wasm));
+
+// The relaxed-SIMD module accumulates with f32x4.relaxed_madd, which V8 fuses on x86 with
+// FMA as native code does, so its answers are the native ones too. (Node 20's V8 keeps
+// relaxed SIMD behind a flag; browsers ship it.)
+v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+const relaxed = await SwiftletWasm.instantiate(readFileSync(new URL('web/swiftlet-relaxed.wasm', root)));
+test('relaxed SIMD module: SmolLM2 and Gemma 3 greedy answers are the native engine\'s', async () => {
+  const relaxedModel = await relaxed.loadModelBytes(modelBytes);
+  try {
+    for (const reference of fixture.references) checkGreedy(relaxedModel, reference);
+  } finally {
+    relaxedModel.free();
+  }
+  await checkGemma(relaxed);
 });
 
 test('raw tokenization matches the native prompt tokens', () => {

@@ -62,15 +62,12 @@ enum IntegerDot {
         return lanes
     }
 
-    /// acc + scale·lanes, fused per lane. WebAssembly has no FMA instruction (nor libm's
-    /// fmaf), so there each lane goes through `MathFunctions.fma`; the Q4/Q8 block dots
-    /// have a vector version of it in `WasmLanes.blockDot`.
+    /// acc + scale·lanes, fused per lane. WebAssembly has no exact FMA instruction (nor
+    /// libm's fmaf): see `WasmLanes.accumulate`.
     @inline(__always)
     static func accumulate(_ acc: SIMD8<Float>, _ scale: Float, _ lanes: SIMD8<Float>) -> SIMD8<Float> {
         #if arch(wasm32)
-        var result = acc
-        for k in 0..<8 { result[k] = MathFunctions.fma(scale, lanes[k], acc[k]) }
-        return result
+        return WasmLanes.accumulate(acc, scale, lanes)
         #else
         return acc.addingProduct(SIMD8(repeating: scale), lanes)
         #endif

@@ -33,6 +33,29 @@ enum WasmLanes {
         return SIMD8(lowHalf: float(low), highHalf: float(high))
     }
 
+    /// acc + scale·lanes with one rounding per lane: relaxed SIMD's fused multiply-add
+    /// where the build has it (engines on hardware with FMA fuse it, as native code
+    /// does), else the exact scalar `MathFunctions.fma`.
+    @inline(__always)
+    static func accumulate(_ acc: SIMD8<Float>, _ scale: Float, _ lanes: SIMD8<Float>) -> SIMD8<Float> {
+        #if SWIFTLET_RELAXED_SIMD
+        let s = SIMD4<Float>(repeating: scale)
+        return SIMD8(lowHalf: relaxedMultiplyAdd(s, lanes.lowHalf, acc.lowHalf), highHalf: relaxedMultiplyAdd(s, lanes.highHalf, acc.highHalf))
+        #else
+        var result = acc
+        for k in 0..<8 { result[k] = MathFunctions.fma(scale, lanes[k], acc[k]) }
+        return result
+        #endif
+    }
+
+    #if SWIFTLET_RELAXED_SIMD
+    /// a·b + c (`f32x4.relaxed_madd`).
+    @inline(__always)
+    private static func relaxedMultiplyAdd(_ a: SIMD4<Float>, _ b: SIMD4<Float>, _ c: SIMD4<Float>) -> SIMD4<Float> {
+        unsafeBitCast(Builtin.int_wasm_relaxed_madd_Vec4xFPIEEE32(a._storage._value, b._storage._value, c._storage._value), to: SIMD4<Float>.self)
+    }
+    #endif
+
     /// `IntegerDot.blockDot`, accumulating as described above.
     @inline(__always)
     static func blockDot(
@@ -40,6 +63,15 @@ enum WasmLanes {
         weightBytes: Int, activationBytes: Int, hasOffset: Bool,
         lanes: (_ weight: UnsafeRawPointer, _ activation: UnsafeRawPointer) -> SIMD8<Float>
     ) -> Float {
+        #if SWIFTLET_RELAXED_SIMD
+        var acc = SIMD8<Float>()
+        var offsets: Float = 0
+        for b in 0..<blocks {
+            let w = weights + b * weightBytes, a = activation + b * activationBytes
+            if hasOffset { offsets = MathFunctions.fma(w.loadHalf(at: 2), a.loadHalf(at: 2), offsets) }
+            acc = accumulate(acc, w.loadHalf(at: 0) * a.loadHalf(at: 0), lanes(w, a))
+        }
+        #else
         // The 8 float accumulators of the native code, as 4 pairs of doubles.
         var acc0 = SIMD2<Double>(), acc1 = SIMD2<Double>(), acc2 = SIMD2<Double>(), acc3 = SIMD2<Double>()
         var offsets: Float = 0
@@ -56,6 +88,7 @@ enum WasmLanes {
         let acc = SIMD8<Float>(
             Float(acc0[0]), Float(acc0[1]), Float(acc1[0]), Float(acc1[1]),
             Float(acc2[0]), Float(acc2[1]), Float(acc3[0]), Float(acc3[1]))
+        #endif
         return hasOffset ? IntegerDot.horizontalSum(acc) + offsets : IntegerDot.horizontalSum(acc)
     }
 
