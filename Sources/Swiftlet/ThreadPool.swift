@@ -44,7 +44,8 @@ public final class ThreadPool: @unchecked Sendable {
             let start = Unmanaged.passRetained(WorkerStart(pool: self, index: index)).toOpaque()
             pthread_create(&thread, nil, { start in
                 let worker = Unmanaged<WorkerStart>.fromOpaque(start!).takeRetainedValue()
-                worker.pool.workerLoop(index: worker.index)
+                // No strong reference for the worker's lifetime: deinit stops and joins it.
+                worker.pool._withUnsafeGuaranteedRef { $0.workerLoop(index: worker.index) }
                 return nil
             }, start)
             threads.append(thread)
@@ -52,9 +53,9 @@ public final class ThreadPool: @unchecked Sendable {
     }
 
     private final class WorkerStart {
-        unowned let pool: ThreadPool
+        let pool: Unmanaged<ThreadPool>
         let index: Int
-        init(pool: ThreadPool, index: Int) { (self.pool, self.index) = (pool, index) }
+        init(pool: ThreadPool, index: Int) { (self.pool, self.index) = (.passUnretained(pool), index) }
     }
 
     public static var defaultThreadCount: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }

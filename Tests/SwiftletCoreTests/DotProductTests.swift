@@ -97,34 +97,38 @@ import Testing
         }
     }
 
-    @Test func fourRowProductsEqualRowDots() throws {
-        // Prefill multiplies 4 rows by many tokens at once (AVX2 tiles from 4 tokens on);
-        // every product must be the one-row kernel's, bit for bit.
+    @Test(arguments: [false, true])
+    func fourRowProductsEqualRowDots(batchKernel: Bool) throws {
+        // Prefill multiplies 4 rows by many tokens at once (AVX2 tiles), for the tokens of
+        // llama.cpp's matrix kernels too; every product must be the one-row kernel's, bit
+        // for bit.
         for fixture in QuantFixture.all where fixture.rows == 4 {
             let kernels = try #require(RowKernels(fixture.type))
             let n = fixture.columns, rowBytes = kernels.activationRowBytes(count: n)
-            for tokenCount in [1, 3, 4, 7] {
+            let quantizeRow = batchKernel ? kernels.quantizeBatchActivationRow : kernels.quantizeActivationRow
+            let multiply = batchKernel ? kernels.multiplyFourRowsBatch : kernels.multiplyFourRows
+            let dotRow = batchKernel ? kernels.batchDotRow : kernels.dotRow
+            for tokenCount in [1, 3, 4, 7, 8] {
                 var activations = [UInt8](repeating: 0, count: tokenCount * rowBytes)
                 activations.withUnsafeMutableBytes { out in
                     QuantFixture.activation.withUnsafeBufferPointer { x in
-                        for b in 0..<tokenCount {
-                            kernels.quantizeActivationRow(x.baseAddress! + (b % 4) * n, out.baseAddress! + b * rowBytes, n)
-                        }
+                        for b in 0..<tokenCount { quantizeRow(x.baseAddress! + (b % 4) * n, out.baseAddress! + b * rowBytes, n) }
                     }
                 }
                 var y = [Float](repeating: .nan, count: tokenCount * 4)
                 fixture.blocks.withUnsafeBytes { weights in
                     activations.withUnsafeBytes { a in
                         y.withUnsafeMutableBufferPointer { out in
-                            kernels.multiplyFourRows(FourRowProduct(
+                            multiply(FourRowProduct(
                                 weights: weights.baseAddress!, rowBytes: fixture.rowBytes, activations: a.baseAddress!,
                                 activationRowBytes: rowBytes, tokens: 0..<tokenCount, blocks: n / kernels.blockLength,
                                 y: out.baseAddress!, outputStride: 4))
                         }
                         for b in 0..<tokenCount {
                             for r in 0..<4 {
-                                let dot = kernels.dotRow(weights.baseAddress! + r * fixture.rowBytes, a.baseAddress! + b * rowBytes, n)
-                                #expect(y[b * 4 + r].bitPattern == dot.bitPattern, "\(fixture.type.name) row \(r) token \(b) of \(tokenCount)")
+                                let dot = dotRow(weights.baseAddress! + r * fixture.rowBytes, a.baseAddress! + b * rowBytes, n)
+                                #expect(y[b * 4 + r].bitPattern == dot.bitPattern,
+                                        "\(fixture.type.name) row \(r) token \(b) of \(tokenCount)\(batchKernel ? " (batch kernel)" : "")")
                             }
                         }
                     }

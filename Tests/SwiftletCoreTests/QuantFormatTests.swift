@@ -73,6 +73,12 @@ import Testing
             let expected: Int8 = value.isNaN ? 0 : Int8(max(-128, min(127, value.rounded(.toNearestOrEven))))
             #expect(Int8(bitPattern: block[2 + i]) == expected, "\(value)")
         }
+        // A block so small that 127/max overflows: every value saturates, zeros become 0.
+        let tiny: [Float] = (0..<32).map { Float($0 % 3) * (Float.leastNormalMagnitude / 64) * ($0 % 2 == 0 ? 1 : -1) }
+        Q8_0.quantize(tiny, into: &block)
+        for (i, value) in tiny.enumerated() {
+            #expect(Int8(bitPattern: block[2 + i]) == (value == 0 ? 0 : value > 0 ? 127 : -128), "\(value)")
+        }
     }
 
     /// gguf's (and ggml's reference) Q8_0 quantizer, used for model files, multiplies by

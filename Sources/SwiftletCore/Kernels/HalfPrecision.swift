@@ -33,7 +33,7 @@ public enum HalfPrecision {
         while i + 8 <= count {
             let eight = UnsafeRawPointer(halves + i).loadUnaligned(as: SIMD8<UInt16>.self)
             let converted = _mm256_cvtph_ps(unsafeBitCast(eight, to: __m128i.self))
-            UnsafeMutableRawPointer(out + i).storeBytes(of: unsafeBitCast(converted, to: SIMD8<Float>.self), as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(out + i).storeBytes(of: converted, as: SIMD8<Float>.self)
             i += 8
         }
         #endif

@@ -41,10 +41,11 @@ enum IntegerDot {
     /// fifth bits from `high`: lanes 0–3 hold the low nibbles, 4–7 the high ones.
     @inline(__always)
     static func nibbleLanes(_ packed: UnsafePointer<UInt8>, high: UInt32 = 0, _ b: UnsafePointer<Int8>, offset: Int32) -> SIMD8<Float> {
+        #if arch(x86_64) && SWIFTLET_AVX2
+        return X86Lanes.nibbleLanes(packed, high: high, b, offset: offset)
+        #else
         #if arch(wasm32)
         if high == 0 { return WasmLanes.nibbleLanes(packed, b, offset: Int16(offset)) }
-        #elseif arch(x86_64) && SWIFTLET_AVX2
-        return X86Lanes.nibbleLanes(packed, high: high, b, offset: offset)
         #endif
         var lanes = SIMD8<Float>()
         for k in 0..<4 {
@@ -60,6 +61,7 @@ enum IntegerDot {
             lanes[k + 4] = Float(upper)
         }
         return lanes
+        #endif
     }
 
     /// acc + scale·lanes, fused per lane. WebAssembly has no exact FMA instruction (nor
@@ -83,7 +85,7 @@ enum IntegerDot {
         weightBytes: Int, activationBytes: Int, hasOffset: Bool,
         lanes: (_ weight: UnsafeRawPointer, _ activation: UnsafeRawPointer) -> SIMD8<Float>
     ) -> Float {
-        #if arch(wasm32)
+        #if arch(wasm32) && !SWIFTLET_RELAXED_SIMD
         return WasmLanes.blockDot(
             weights, activation, blocks: blocks, weightBytes: weightBytes, activationBytes: activationBytes,
             hasOffset: hasOffset, lanes: lanes)
@@ -108,7 +110,7 @@ enum IntegerDot {
         weightBytes: Int, activationBytes: Int, hasOffset: Bool,
         lanes: (_ weight: UnsafeRawPointer, _ activation: UnsafeRawPointer) -> SIMD8<Float>
     ) -> SIMD4<Float> {
-        #if arch(wasm32)
+        #if arch(wasm32) && !SWIFTLET_RELAXED_SIMD
         var result = SIMD4<Float>()
         for r in 0..<4 {
             result[r] = WasmLanes.blockDot(
@@ -124,11 +126,15 @@ enum IntegerDot {
             let (w1, w2, w3) = (w0 + rowBytes, w0 + 2 * rowBytes, w0 + 3 * rowBytes)
             // 16 rows ahead, 4 blocks per step (measured best on SmolLM2 and Gemma rows).
             let ahead = weights + 16 * rowBytes + 4 * b * weightBytes
-            prefetch(ahead)
-            prefetch(ahead + 64)
+            for line in stride(from: 0, to: 4 * weightBytes, by: 64) { prefetch(ahead + line) }
             if hasOffset {
                 let m = SIMD4(w0.loadHalf(at: 2), w1.loadHalf(at: 2), w2.loadHalf(at: 2), w3.loadHalf(at: 2))
+                #if arch(wasm32)
+                let s = a.loadHalf(at: 2)
+                for r in 0..<4 { offsets[r] = MathFunctions.fma(m[r], s, offsets[r]) }
+                #else
                 offsets = offsets.addingProduct(m, a.loadHalf(at: 2))
+                #endif
             }
             let da = a.loadHalf(at: 0)
             acc0 = accumulate(acc0, w0.loadHalf(at: 0) * da, lanes(w0, a))

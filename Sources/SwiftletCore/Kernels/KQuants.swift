@@ -74,7 +74,7 @@ public enum Q3_K: SuperBlockFormat {
 /// entries 4–7 take their low 4 bits from bytes 8–11 and their high 2 from the top bits
 /// of bytes 0–7. Rearranged as four 32-bit words, as ggml's kernels do.
 @inline(__always)
-private func unpackScalesAndMins(_ bytes: UnsafeRawPointer) -> (scales: SIMD8<Int32>, mins: SIMD8<Int32>) {
+func unpackScalesAndMins(_ bytes: UnsafeRawPointer) -> (scales: SIMD8<Int32>, mins: SIMD8<Int32>) {
     let w0 = bytes.loadUnaligned(as: UInt32.self)
     let w1 = bytes.loadUnaligned(fromByteOffset: 4, as: UInt32.self)
     let w2 = bytes.loadUnaligned(fromByteOffset: 8, as: UInt32.self)

@@ -110,25 +110,26 @@ public struct WeightMatrix {
         let activationRowBytes = self.activationRowBytes
         let batchKernelTokens = kernels.batchKernelTokens(batch)
         let first = task * Self.rowsPerTask, end = min(first + Self.rowsPerTask, rows)
-        for row in first..<end {
-            let weights = data + row * rowBytes
-            for b in 0..<batchKernelTokens {
-                y[b * rows + row] = kernels.batchDotRow(weights, activations + b * activationRowBytes, columns)
-            }
-        }
-        // The other tokens four rows at a time: each activation block serves four rows,
-        // and the four rows stay in cache from one token to the next.
+        // Four rows at a time: each activation block serves four rows, and the four rows
+        // stay in cache from one token to the next.
         var row = first
         while row + 4 <= end {
-            kernels.multiplyFourRows(FourRowProduct(
-                weights: data + row * rowBytes, rowBytes: rowBytes, activations: activations,
-                activationRowBytes: activationRowBytes, tokens: batchKernelTokens..<batch,
-                blocks: columns / kernels.blockLength, y: y + row, outputStride: rows))
+            func product(_ tokens: Range<Int>) -> FourRowProduct {
+                FourRowProduct(
+                    weights: data + row * rowBytes, rowBytes: rowBytes, activations: activations,
+                    activationRowBytes: activationRowBytes, tokens: tokens, blocks: columns / kernels.blockLength,
+                    y: y + row, outputStride: rows)
+            }
+            if batchKernelTokens > 0 { kernels.multiplyFourRowsBatch(product(0..<batchKernelTokens)) }
+            if batchKernelTokens < batch { kernels.multiplyFourRows(product(batchKernelTokens..<batch)) }
             row += 4
         }
         for row in row..<end {
-            for b in batchKernelTokens..<batch {
-                y[b * rows + row] = kernels.dotRow(data + row * rowBytes, activations + b * activationRowBytes, columns)
+            let weights = data + row * rowBytes
+            for b in 0..<batch {
+                let activation = activations + b * activationRowBytes
+                y[b * rows + row] = b < batchKernelTokens
+                    ? kernels.batchDotRow(weights, activation, columns) : kernels.dotRow(weights, activation, columns)
             }
         }
     }

@@ -147,7 +147,8 @@ enum Q8Scale {
     @inline(__always)
     static func round(_ values: UnsafePointer<Float>, multiplier: Float, into out: UnsafeMutableRawPointer) {
         #if arch(x86_64) && SWIFTLET_AVX2
-        return X86Lanes.quantize(values, multiplier: multiplier, into: out)
+        // An infinite multiplier (a block of values below 4e-37) saturates: the loop's case.
+        if multiplier.isFinite { return X86Lanes.quantize(values, multiplier: multiplier, into: out) }
         #endif
         for i in 0..<32 {
             out.storeBytes(of: Int8(saturating: (values[i] * multiplier).rounded(.toNearestOrEven)), toByteOffset: i, as: Int8.self)

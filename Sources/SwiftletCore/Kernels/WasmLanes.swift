@@ -10,8 +10,10 @@ import Builtin
 /// by exponent arithmetic. The sums are exact, so the lanes equal the loops'.
 ///
 /// Accumulation: native code adds scale·lanes to the accumulator with one rounding (FMA),
-/// which WebAssembly lacks. Here the product and sum are taken in double (the product is
-/// exact: 24 × 13 bits) and rounded to float precision while staying in double (Veltkamp's
+/// which SIMD128 lacks. The relaxed-SIMD build (SWIFTLET_RELAXED_SIMD) uses
+/// `f32x4.relaxed_madd`, which engines fuse where the hardware has FMA (and may not
+/// elsewhere). The SIMD128 build takes the product and sum in double (the product is
+/// exact: 24 × 13 bits) and rounds to float precision while staying in double (Veltkamp's
 /// split), so no lane ever leaves the vector registers. That matches FMA except when the
 /// double sum falls exactly halfway between two floats (about 1 in 2^29), which keeps the
 /// web build's greedy tokens identical to the native build's.
@@ -33,9 +35,9 @@ enum WasmLanes {
         return SIMD8(lowHalf: float(low), highHalf: float(high))
     }
 
-    /// acc + scale·lanes with one rounding per lane: relaxed SIMD's fused multiply-add
-    /// where the build has it (engines on hardware with FMA fuse it, as native code
-    /// does), else the exact scalar `MathFunctions.fma`.
+    /// acc + scale·lanes with one rounding per lane: relaxed SIMD's multiply-add where the
+    /// build has it (fused by engines on hardware with FMA, as native code is), else the
+    /// scalar `MathFunctions.fma`.
     @inline(__always)
     static func accumulate(_ acc: SIMD8<Float>, _ scale: Float, _ lanes: SIMD8<Float>) -> SIMD8<Float> {
         #if SWIFTLET_RELAXED_SIMD
@@ -56,22 +58,15 @@ enum WasmLanes {
     }
     #endif
 
-    /// `IntegerDot.blockDot`, accumulating as described above.
+    #if !SWIFTLET_RELAXED_SIMD
+    /// `IntegerDot.blockDot` without relaxed SIMD, accumulating in double as described
+    /// above with no lane leaving the vector registers.
     @inline(__always)
     static func blockDot(
         _ weights: UnsafeRawPointer, _ activation: UnsafeRawPointer, blocks: Int,
         weightBytes: Int, activationBytes: Int, hasOffset: Bool,
         lanes: (_ weight: UnsafeRawPointer, _ activation: UnsafeRawPointer) -> SIMD8<Float>
     ) -> Float {
-        #if SWIFTLET_RELAXED_SIMD
-        var acc = SIMD8<Float>()
-        var offsets: Float = 0
-        for b in 0..<blocks {
-            let w = weights + b * weightBytes, a = activation + b * activationBytes
-            if hasOffset { offsets = MathFunctions.fma(w.loadHalf(at: 2), a.loadHalf(at: 2), offsets) }
-            acc = accumulate(acc, w.loadHalf(at: 0) * a.loadHalf(at: 0), lanes(w, a))
-        }
-        #else
         // The 8 float accumulators of the native code, as 4 pairs of doubles.
         var acc0 = SIMD2<Double>(), acc1 = SIMD2<Double>(), acc2 = SIMD2<Double>(), acc3 = SIMD2<Double>()
         var offsets: Float = 0
@@ -88,9 +83,9 @@ enum WasmLanes {
         let acc = SIMD8<Float>(
             Float(acc0[0]), Float(acc0[1]), Float(acc1[0]), Float(acc1[1]),
             Float(acc2[0]), Float(acc2[1]), Float(acc3[0]), Float(acc3[1]))
-        #endif
         return hasOffset ? IntegerDot.horizontalSum(acc) + offsets : IntegerDot.horizontalSum(acc)
     }
+    #endif
 
     // MARK: Building blocks
 
@@ -124,6 +119,7 @@ enum WasmLanes {
         unsafeBitCast(x &+ 0x4B40_0000, to: SIMD4<Float>.self) - 12_582_912
     }
 
+    #if !SWIFTLET_RELAXED_SIMD
     @inline(__always)
     private static func double(_ x: SIMD2<Float>) -> SIMD2<Double> {
         unsafeBitCast(Builtin.fpext_Vec2xFPIEEE32_Vec2xFPIEEE64(x._storage._value), to: SIMD2<Double>.self)
@@ -136,5 +132,6 @@ enum WasmLanes {
         let scaled = x * 536_870_913
         return scaled - (scaled - x)
     }
+    #endif
 }
 #endif

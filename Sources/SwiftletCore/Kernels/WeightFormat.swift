@@ -33,6 +33,9 @@ public protocol WeightFormat: BlockFormat {
     /// `dot4` for several tokens (prefill); formats with a faster way to reuse the 4 rows
     /// across tokens give it here, with the same results.
     static func multiply(_ product: FourRowProduct)
+    /// `batchDot` for 4 rows and the tokens `product.tokens` (those `batchKernelTokens`
+    /// gives the matrix kernel), with the same results.
+    static func multiplyBatch(_ product: FourRowProduct)
     /// How many leading tokens of a batch of `count` llama.cpp multiplies with its matrix
     /// kernel (`batchDot`, activations quantized by `quantizeBatchActivation`); the rest
     /// take `dot`.
@@ -55,6 +58,14 @@ extension WeightFormat {
         for b in p.tokens {
             let dots = dot4(p.weights, rowBytes: p.rowBytes, p.activations + b * p.activationRowBytes, blocks: p.blocks)
             for r in 0..<4 { p.y[b * p.outputStride + r] = dots[r] }
+        }
+    }
+
+    public static func multiplyBatch(_ p: FourRowProduct) {
+        for b in p.tokens {
+            for r in 0..<4 {
+                p.y[b * p.outputStride + r] = batchDot(p.weights + r * p.rowBytes, p.activations + b * p.activationRowBytes, blocks: p.blocks)
+            }
         }
     }
 
@@ -161,6 +172,8 @@ public struct RowKernels {
     public let dotRow: (_ weights: UnsafeRawPointer, _ activation: UnsafeRawPointer, _ count: Int) -> Float
     /// 4 rows times several tokens (`dotRow` for each).
     public let multiplyFourRows: (_ product: FourRowProduct) -> Void
+    /// The same for the tokens of the matrix kernel (`batchDotRow` for each).
+    public let multiplyFourRowsBatch: (_ product: FourRowProduct) -> Void
     /// The same for the tokens of a batch that llama.cpp gives its matrix kernel: how many
     /// of a batch they are, how their activations are quantized, and the dot product.
     public let batchKernelTokens: (_ batch: Int) -> Int
@@ -180,6 +193,7 @@ public struct RowKernels {
         quantizeActivationRow = { Format.Activation.quantizeRow($0, into: $1, count: $2) }
         dotRow = { Format.dot($0, $1, blocks: $2 / Format.blockLength) }
         multiplyFourRows = { Format.multiply($0) }
+        multiplyFourRowsBatch = { Format.multiplyBatch($0) }
         batchKernelTokens = { Format.batchKernelTokens(of: $0) }
         quantizeBatchActivationRow = { values, destination, count in
             precondition(count % Format.blockLength == 0)

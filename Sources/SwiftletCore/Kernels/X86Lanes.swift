@@ -51,9 +51,9 @@ enum X86Lanes {
         return _mm256_and_si256(set, _mm256_set1_epi8(16))
     }
 
-    /// `Q8Scale.round` in AVX2: the conversion rounds half to even (the default rounding
-    /// mode), the packs saturate as the clamp does, and NaN becomes 0 as in
-    /// `Int8(saturating:)`.
+    /// `Q8Scale.round` in AVX2 for a finite multiplier (127 / the block's largest
+    /// magnitude, so every product is within ±127.5 or NaN): the conversion rounds half to
+    /// even (the default rounding mode), and NaN becomes 0 as in `Int8(saturating:)`.
     @inline(__always)
     static func quantize(_ values: UnsafePointer<Float>, multiplier: Float, into out: UnsafeMutableRawPointer) {
         func converted(_ i: Int) -> __m256i {
@@ -63,7 +63,7 @@ enum X86Lanes {
             _mm256_packs_epi32(converted(0), converted(8)), _mm256_packs_epi32(converted(16), converted(24)))
         // The packs interleave 128-bit halves; put the 4-byte groups back in order.
         let bytes = _mm256_permutevar8x32_epi32(words, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7))
-        // Only NaN converts to −2^31 and packs to −128 (the values are within ±127.5).
+        // Only NaN converts to −2^31 and packs to −128.
         let ordered = _mm256_andnot_si256(_mm256_cmpeq_epi8(bytes, _mm256_set1_epi8(-128)), bytes)
         out.storeBytes(of: unsafeBitCast(ordered, to: SIMD32<Int8>.self), as: SIMD32<Int8>.self)
     }
@@ -82,7 +82,7 @@ enum X86Lanes {
 
     @inline(__always)
     private static func float(_ lanes: __m256i) -> SIMD8<Float> {
-        unsafeBitCast(_mm256_cvtepi32_ps(lanes), to: SIMD8<Float>.self)
+        _mm256_cvtepi32_ps(lanes)
     }
 }
 #endif

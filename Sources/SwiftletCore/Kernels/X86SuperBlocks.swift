@@ -11,17 +11,31 @@ enum X86SuperBlocks {
     /// (`qs`: the block's 128 quant bytes, `a`: the 256 activation bytes).
     @inline(__always)
     static func q4KScaledSums(_ qs: UnsafeRawPointer, _ a: UnsafeRawPointer, scales: SIMD8<Int32>) -> SIMD4<Int32> {
-        var parts = SIMD4<Int32>()
-        for c in 0..<4 {
-            let bytes = load(qs + 32 * c)
-            let low = _mm256_maddubs_epi16(lowNibbles(bytes), load(a + 64 * c))
-            let high = _mm256_maddubs_epi16(highNibbles(bytes), load(a + 64 * c + 32))
-            let scaled = _mm256_add_epi32(
-                _mm256_madd_epi16(low, _mm256_set1_epi16(Int16(truncatingIfNeeded: scales[2 * c]))),
-                _mm256_madd_epi16(high, _mm256_set1_epi16(Int16(truncatingIfNeeded: scales[2 * c + 1]))))
-            parts[c] = unsafeBitCast(scaled, to: SIMD8<Int32>.self).wrappedSum()
+        q4KScaledSums(run: { q4KRun(qs, $0) }, a, scale: { Int16(truncatingIfNeeded: scales[$0]) })
+    }
+
+    /// Run `j` of a Q4_K block's 8 runs of 32 values: the low nibbles of bytes 32c…32c+31
+    /// for j = 2c, their high nibbles for j = 2c + 1.
+    @inline(__always)
+    static func q4KRun(_ qs: UnsafeRawPointer, _ j: Int) -> __m256i {
+        let bytes = load(qs + 32 * (j / 2))
+        return j % 2 == 0 ? lowNibbles(bytes) : highNibbles(bytes)
+    }
+
+    /// The same from the runs and scales however they are held (a block, or unpacked).
+    @inline(__always)
+    static func q4KScaledSums(run: (Int) -> __m256i, _ a: UnsafeRawPointer, scale: (Int) -> Int16) -> SIMD4<Int32> {
+        func part(_ c: Int) -> __m256i {
+            let low = _mm256_maddubs_epi16(run(2 * c), load(a + 64 * c))
+            let high = _mm256_maddubs_epi16(run(2 * c + 1), load(a + 64 * c + 32))
+            return _mm256_add_epi32(
+                _mm256_madd_epi16(low, _mm256_set1_epi16(scale(2 * c))), _mm256_madd_epi16(high, _mm256_set1_epi16(scale(2 * c + 1))))
         }
-        return parts
+        // Horizontal sums of the four parts at once: pairwise adds leave, in each 128-bit
+        // half, one partial sum per part; the two halves added give the four sums.
+        let pairs = _mm256_hadd_epi32(_mm256_hadd_epi32(part(0), part(1)), _mm256_hadd_epi32(part(2), part(3)))
+        let halves = unsafeBitCast(pairs, to: SIMD8<Int32>.self)
+        return halves.lowHalf &+ halves.highHalf
     }
 
     /// Q4_K: for each 64 values c, mins[2c]·(bsums[4c] + bsums[4c+1]) +
@@ -39,27 +53,32 @@ enum X86SuperBlocks {
     /// 0–63), less 32·(scales[2k]·bsums[2k] + scales[2k+1]·bsums[2k+1]).
     @inline(__always)
     static func q6KLanes(_ block: UnsafeRawPointer, _ activation: UnsafeRawPointer) -> SIMD8<Int32> {
-        let scales = block.loadUnaligned(fromByteOffset: 192, as: SIMD16<Int8>.self)
+        q6KLanes(run: { q6KRun(block, $0) }, scales: block.loadUnaligned(fromByteOffset: 192, as: SIMD16<Int8>.self), activation)
+    }
+
+    /// Run `m` of a Q6_K block's 8 runs of 32 unsigned 6-bit values (KQuants.swift, Q6_K's
+    /// layout): half m / 4, quarter m % 4.
+    @inline(__always)
+    static func q6KRun(_ block: UnsafeRawPointer, _ m: Int) -> __m256i {
+        let (h, quarter) = m.quotientAndRemainder(dividingBy: 4)
+        let low = load(block + 64 * h + 32 * (quarter % 2)), top = load(block + 128 + 32 * h)
+        let nibbles = quarter < 2 ? lowNibbles(low) : highNibbles(low)
+        let bits = quarter < 3
+            ? _mm256_and_si256(_mm256_slli_epi16(top, Int32(4 - 2 * quarter)), _mm256_set1_epi8(0x30))
+            : _mm256_srli_epi16(_mm256_and_si256(top, _mm256_set1_epi8(-64)), 2)
+        return _mm256_or_si256(nibbles, bits)
+    }
+
+    /// The same from the runs and scales however they are held (a block, or unpacked).
+    @inline(__always)
+    static func q6KLanes(run: (Int) -> __m256i, scales: SIMD16<Int8>, _ activation: UnsafeRawPointer) -> SIMD8<Int32> {
         let aq = Q8_K.quants(activation)
         var acc = _mm256_setzero_si256()
-        for h in 0..<2 {
-            let low0 = load(block + 64 * h), low1 = load(block + 64 * h + 32), top = load(block + 128 + 32 * h)
-            // The four runs of 32 values of this half (KQuants.swift, Q6_K's layout).
-            let runs = (
-                _mm256_or_si256(lowNibbles(low0), topBits(top, shift: 4)),
-                _mm256_or_si256(lowNibbles(low1), topBits(top, shift: 2)),
-                _mm256_or_si256(highNibbles(low0), topBits(top, shift: 0)),
-                _mm256_or_si256(highNibbles(low1), _mm256_srli_epi16(_mm256_and_si256(top, _mm256_set1_epi8(-64)), 2)))
-            func add(_ run: __m256i, _ m: Int) {
-                let pairs = _mm256_maddubs_epi16(run, load(aq + 32 * m))
-                let scale = SIMD16<Int16>(
-                    lowHalf: .init(repeating: Int16(scales[2 * m])), highHalf: .init(repeating: Int16(scales[2 * m + 1])))
-                acc = _mm256_add_epi32(acc, _mm256_madd_epi16(pairs, unsafeBitCast(scale, to: __m256i.self)))
-            }
-            add(runs.0, 4 * h)
-            add(runs.1, 4 * h + 1)
-            add(runs.2, 4 * h + 2)
-            add(runs.3, 4 * h + 3)
+        for m in 0..<8 {
+            let pairs = _mm256_maddubs_epi16(run(m), load(aq + 32 * m))
+            let scale = SIMD16<Int16>(
+                lowHalf: .init(repeating: Int16(scales[2 * m])), highHalf: .init(repeating: Int16(scales[2 * m + 1])))
+            acc = _mm256_add_epi32(acc, _mm256_madd_epi16(pairs, unsafeBitCast(scale, to: __m256i.self)))
         }
         let sums = activation.loadUnaligned(fromByteOffset: 260, as: SIMD16<Int16>.self)
         let wideScales = _mm256_cvtepi8_epi16(unsafeBitCast(scales, to: __m128i.self))
@@ -69,7 +88,7 @@ enum X86SuperBlocks {
 
     @inline(__always)
     static func float(_ lanes: SIMD8<Int32>) -> SIMD8<Float> {
-        unsafeBitCast(_mm256_cvtepi32_ps(unsafeBitCast(lanes, to: __m256i.self)), to: SIMD8<Float>.self)
+        _mm256_cvtepi32_ps(unsafeBitCast(lanes, to: __m256i.self))
     }
 
     @inline(__always)
@@ -80,14 +99,8 @@ enum X86SuperBlocks {
         _mm256_and_si256(_mm256_srli_epi16(bytes, 4), _mm256_set1_epi8(0x0f))
     }
 
-    /// Bits 2k…2k+1 of each byte moved to bits 4…5, for `shift` = 4 − 2k (k = 0, 1, 2).
     @inline(__always)
-    private static func topBits(_ bytes: __m256i, shift: Int32) -> __m256i {
-        _mm256_and_si256(_mm256_slli_epi16(bytes, shift), _mm256_set1_epi8(0x30))
-    }
-
-    @inline(__always)
-    private static func load(_ p: UnsafeRawPointer) -> __m256i {
+    static func load(_ p: UnsafeRawPointer) -> __m256i {
         unsafeBitCast(p.loadUnaligned(as: SIMD32<Int8>.self), to: __m256i.self)
     }
 }

@@ -53,7 +53,7 @@ enum X86Tiles {
                         let sums = layout.signed
                             ? _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8(q, q), _mm256_sign_epi8(ya, q)), ones)
                             : _mm256_sub_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(q, ya), ones), centring)
-                        return unsafeBitCast(_mm256_cvtepi32_ps(sums), to: SIMD8<Float>.self)
+                        return _mm256_cvtepi32_ps(sums)
                     }
                     acc.0 = acc.0.addingProduct(SIMD8(repeating: s[0]), lanes(0))
                     acc.1 = acc.1.addingProduct(SIMD8(repeating: s[1]), lanes(1))

@@ -49,7 +49,10 @@ public final class KVCache {
     }
 
     /// Bytes held, for reporting memory use.
-    public var byteCount: Int { capacity.reduce(0, +) * kvWidth * precision.bytes * 2 }
+    public var byteCount: Int {
+        let staging = floatKeys == nil ? 0 : (capacity.max() ?? 0) * kvWidth * 4 * 2
+        return capacity.reduce(0, +) * kvWidth * precision.bytes * 2 + staging
+    }
 
     /// Stores the key and value rows ([kv_heads·head_dim] each) of `position`.
     @inline(__always)
@@ -71,23 +74,28 @@ public final class KVCache {
 
     /// The key and value rows of `positions` in `layer` as floats ([capacity × kvWidth]
     /// each, position p in row p % capacity): the cache itself when it holds f32, else
-    /// the staging buffers, filled for those positions. Valid until the next call.
-    func floatRows(layer: Int, positions: ClosedRange<Int>) -> (keys: UnsafePointer<Float>, values: UnsafePointer<Float>) {
+    /// the staging buffers, filled for those positions (across the pool, 64 positions a
+    /// task). Valid until the next call.
+    func floatRows(layer: Int, positions: ClosedRange<Int>, parallel: ParallelFor) -> (keys: UnsafePointer<Float>, values: UnsafePointer<Float>) {
         guard let floatKeys, let floatValues else {
             return (UnsafePointer(keys[layer].assumingMemoryBound(to: Float.self)),
                     UnsafePointer(values[layer].assumingMemoryBound(to: Float.self)))
         }
-        let ring = capacity[layer]
+        let ring = capacity[layer], kvWidth = kvWidth
         let halfKeys = keys[layer].assumingMemoryBound(to: UInt16.self)
         let halfValues = values[layer].assumingMemoryBound(to: UInt16.self)
-        // Slots in runs that do not wrap around the ring.
-        var p = positions.lowerBound
-        while p <= positions.upperBound {
-            let slot = p % ring
-            let run = min(positions.upperBound - p + 1, ring - slot)
-            HalfPrecision.floats(fromHalves: halfKeys + slot * kvWidth, count: run * kvWidth, into: floatKeys + slot * kvWidth)
-            HalfPrecision.floats(fromHalves: halfValues + slot * kvWidth, count: run * kvWidth, into: floatValues + slot * kvWidth)
-            p += run
+        let chunk = 64
+        parallel((positions.count + chunk - 1) / chunk) { task in
+            var p = positions.lowerBound + task * chunk
+            let last = min(p + chunk - 1, positions.upperBound)
+            // Slots in runs that do not wrap around the ring.
+            while p <= last {
+                let slot = p % ring
+                let run = min(last - p + 1, ring - slot)
+                HalfPrecision.floats(fromHalves: halfKeys + slot * kvWidth, count: run * kvWidth, into: floatKeys + slot * kvWidth)
+                HalfPrecision.floats(fromHalves: halfValues + slot * kvWidth, count: run * kvWidth, into: floatValues + slot * kvWidth)
+                p += run
+            }
         }
         return (UnsafePointer(floatKeys), UnsafePointer(floatValues))
     }

@@ -119,7 +119,7 @@ public final class Transformer {
 
         let window = c.slidingWindowLayers[layer] ? c.slidingWindow : nil
         let oldest = window.map { max(0, start - $0 + 1) } ?? 0
-        let rows = cache.floatRows(layer: layer, positions: oldest...(start + n - 1))
+        let rows = cache.floatRows(layer: layer, positions: oldest...(start + n - 1), parallel: parallel)
         parallel(n * c.headCount) { task in
             let (b, h) = task.quotientAndRemainder(dividingBy: c.headCount)
             attendHead(layer: layer, head: h, position: start + b, window: window, batched: n > 1,
