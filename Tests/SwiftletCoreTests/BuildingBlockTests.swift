@@ -18,17 +18,19 @@ import Testing
         #expect(MathFunctions.exp(Float(200)) == .infinity)
     }
 
-    @Test func vectorExpGivesTheScalarBits() {
+    @Test func vectorExpAndSiLUGiveTheScalarBits() {
         // Softmax takes 16 lanes at a time; each must be the scalar function's result,
         // including the groups that fall back to it (−∞, NaN, overflow, subnormal results).
         var inputs: [Float] = (0..<4096).map { Float($0 - 2048) * 0.0437 }
         inputs += [-.infinity, .infinity, .nan, -87.5, -88.8, -103, 88.7, 89, 0, -0.0, -1e-8, 1e-8, 5, -5, 30, -30]
         for group in stride(from: 0, to: inputs.count, by: 16) {
             let lanes = SIMD16<Float>(inputs[group..<(group + 16)])
-            let vector = MathFunctions.exp(lanes)
+            let vector = MathFunctions.exp(lanes), vectorSiLU = MathFunctions.silu(lanes)
             for lane in 0..<16 {
-                let scalar = MathFunctions.exp(lanes[lane])
+                let scalar = MathFunctions.exp(lanes[lane]), scalarSiLU = MathFunctions.silu(lanes[lane])
                 #expect(vector[lane].bitPattern == scalar.bitPattern || (vector[lane].isNaN && scalar.isNaN), "exp(\(lanes[lane]))")
+                #expect(vectorSiLU[lane].bitPattern == scalarSiLU.bitPattern || (vectorSiLU[lane].isNaN && scalarSiLU.isNaN),
+                        "silu(\(lanes[lane]))")
             }
         }
     }

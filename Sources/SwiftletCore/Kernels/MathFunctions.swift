@@ -89,6 +89,12 @@ public enum MathFunctions {
         x / (1 + exp(-x))
     }
 
+    /// `silu` of 16 values, the scalar function's bits lane for lane.
+    @inline(__always)
+    public static func silu(_ x: SIMD16<Float>) -> SIMD16<Float> {
+        x / (1 + exp(-x))
+    }
+
     /// GELU (tanh approximation) the way ggml's CPU backend evaluates it: through a table
     /// indexed by the input rounded to half precision, holding half-precision results.
     @inline(__always)

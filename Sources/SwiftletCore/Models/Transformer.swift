@@ -199,13 +199,27 @@ public final class Transformer {
         WeightMatrix.multiply(
             w.gate, into: s.gate, w.up, into: s.up,
             input: s.normed, batch: n, scratch: s.activations, slotBytes: s.activationSlotBytes, parallel: parallel)
-        for i in 0..<(n * f) {
-            let g = s.gate[i]
-            let activated = switch c.activation {
-            case .silu: MathFunctions.silu(g)
-            case .gelu: exactGELU ? MathFunctions.geluExact(g) : MathFunctions.gelu(g)
+        // gate ← activation(gate) · up, a token's row per task for a batch.
+        let rowsPerTask = n >= 16 ? 1 : n
+        parallel((n + rowsPerTask - 1) / rowsPerTask) { task in
+            let range = (task * rowsPerTask * f)..<(min(n, (task + 1) * rowsPerTask) * f)
+            var i = range.lowerBound
+            if c.activation == .silu {
+                while i + 16 <= range.upperBound {
+                    let g = UnsafeMutableRawPointer(s.gate + i), u = UnsafeRawPointer(s.up + i)
+                    let activated = MathFunctions.silu(g.loadUnaligned(as: SIMD16<Float>.self))
+                    g.storeBytes(of: activated * u.loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
+                    i += 16
+                }
             }
-            s.gate[i] = activated * s.up[i]
+            for i in i..<range.upperBound {
+                let g = s.gate[i]
+                let activated = switch c.activation {
+                case .silu: MathFunctions.silu(g)
+                case .gelu: exactGELU ? MathFunctions.geluExact(g) : MathFunctions.gelu(g)
+                }
+                s.gate[i] = activated * s.up[i]
+            }
         }
         w.down.multiply(s.gate, batch: n, into: s.projected, scratch: s.activations, parallel: parallel)
         for b in 0..<n {
