@@ -62,16 +62,15 @@ public struct WeightMatrix {
     public var activationRowBytes: Int { kernels.activationRowBytes(count: columns) }
 
     /// Quantizes `batch` input rows of `columns` floats (x: [batch × columns]) into
-    /// `activations` ([batch × activationRowBytes]).
-    public func quantize(_ x: UnsafePointer<Float>, batch: Int, into activations: UnsafeMutableRawPointer) {
-        for b in 0..<batch { quantize(x, token: b, batch: batch, into: activations) }
-    }
-
-    /// Token `b`'s row of `quantize`.
-    @inline(__always)
-    func quantize(_ x: UnsafePointer<Float>, token b: Int, batch: Int, into activations: UnsafeMutableRawPointer) {
-        let quantizeRow = b < kernels.batchKernelTokens(batch) ? kernels.quantizeBatchActivationRow : kernels.quantizeActivationRow
-        quantizeRow(x + b * columns, activations + b * activationRowBytes, columns)
+    /// `activations` ([batch × activationRowBytes]); a batch of 16 or more spreads its
+    /// rows over the pool (fewer are not worth a barrier).
+    func quantize(_ x: UnsafePointer<Float>, batch: Int, into activations: UnsafeMutableRawPointer, parallel: ParallelFor) {
+        let batchKernelTokens = kernels.batchKernelTokens(batch)
+        let quantizeRow = { (b: Int) in
+            let quantize = b < batchKernelTokens ? kernels.quantizeBatchActivationRow : kernels.quantizeActivationRow
+            quantize(x + b * columns, activations + b * activationRowBytes, columns)
+        }
+        if batch >= 16 { parallel(batch, quantizeRow) } else { (0..<batch).forEach(quantizeRow) }
     }
 
     /// y = W·x for a batch: x: [batch × columns] f32, y: [batch × rows]. Each weight row is
@@ -82,23 +81,8 @@ public struct WeightMatrix {
         _ x: UnsafePointer<Float>, batch: Int, into y: UnsafeMutablePointer<Float>,
         scratch: UnsafeMutableRawPointer, parallel: ParallelFor
     ) {
-        if batch >= Self.parallelQuantizationBatch {
-            parallel(batch) { b in quantize(x, token: b, batch: batch, into: scratch) }
-        } else {
-            quantize(x, batch: batch, into: scratch)
-        }
-        multiplyQuantized(UnsafeRawPointer(scratch), batch: batch, into: y, parallel: parallel)
-    }
-
-    /// Batches from this size quantize their rows in parallel; smaller ones are not worth
-    /// a barrier.
-    static let parallelQuantizationBatch = 16
-
-    /// y = W·x for inputs already quantized by `quantize`.
-    public func multiplyQuantized(
-        _ activations: UnsafeRawPointer, batch: Int, into y: UnsafeMutablePointer<Float>, parallel: ParallelFor
-    ) {
-        parallel(taskCount) { task in run(task, activations, batch: batch, into: y) }
+        quantize(x, batch: batch, into: scratch, parallel: parallel)
+        parallel(taskCount) { task in run(task, UnsafeRawPointer(scratch), batch: batch, into: y) }
     }
 
     /// Parallel tasks a product is split into: groups of rows.
@@ -135,9 +119,9 @@ public struct WeightMatrix {
     }
 
     /// y_i = W_i·x for two or three matrices with the same input x ([batch × columns]):
-    /// Q, K and V, or gate and up. The input is quantized once per distinct weight type
-    /// (spread over the pool for a batch), and the rows of all of them go to the pool in
-    /// one call: one barrier instead of one per matrix. `scratch` holds 3 slots of
+    /// Q, K and V, or gate and up. The input is quantized once per distinct weight type,
+    /// and the rows of all of them go to the pool in one call: one barrier instead of one
+    /// per matrix. `scratch` holds 3 slots of
     /// `slotBytes` (batch × the widest quantized row).
     static func multiply(
         _ a: WeightMatrix, into ya: UnsafeMutablePointer<Float>,
@@ -150,14 +134,9 @@ public struct WeightMatrix {
         let slotB = b.type == a.type ? 0 : 1
         let slotC = c.map { $0.type == a.type ? 0 : $0.type == b.type ? slotB : slotB + 1 } ?? 0
         let slots = max(slotB, slotC) + 1
-        func quantize(slot: Int, token: Int) {
+        for slot in 0..<slots {
             let matrix = slot == 0 ? a : slot == slotB ? b : c!
-            matrix.quantize(x, token: token, batch: batch, into: scratch + slot * slotBytes)
-        }
-        if batch >= Self.parallelQuantizationBatch {
-            parallel(slots * batch) { task in quantize(slot: task / batch, token: task % batch) }
-        } else {
-            for task in 0..<(slots * batch) { quantize(slot: task / batch, token: task % batch) }
+            matrix.quantize(x, batch: batch, into: scratch + slot * slotBytes, parallel: parallel)
         }
         let (tasksA, tasksB) = (a.taskCount, b.taskCount)
         let tasks = tasksA + tasksB + (c?.taskCount ?? 0)
