@@ -120,11 +120,20 @@ public final class Transformer {
         let window = c.slidingWindowLayers[layer] ? c.slidingWindow : nil
         let oldest = window.map { max(0, start - $0 + 1) } ?? 0
         let rows = cache.floatRows(layer: layer, positions: oldest...(start + n - 1), parallel: parallel)
-        parallel(n * c.headCount) { task in
-            let (b, h) = task.quotientAndRemainder(dividingBy: c.headCount)
-            attendHead(layer: layer, head: h, position: start + b, window: window, batched: n > 1,
-                       query: s.q + b * c.queryWidth + h * hd, into: s.attention + b * c.queryWidth + h * hd,
-                       keys: rows.keys, values: rows.values, capacity: cache.capacity[layer], half: cache.precision == .f16)
+        let (capacity, half) = (cache.capacity[layer], cache.precision == .f16)
+        if n > 1 {
+            // A task per token and key head: the query heads that share it read each cached
+            // row once between them.
+            parallel(n * c.kvHeadCount) { task in
+                let (b, g) = task.quotientAndRemainder(dividingBy: c.kvHeadCount)
+                attendBatched(kvHead: g, position: start + b, window: window, queries: s.q + b * c.queryWidth,
+                              into: s.attention + b * c.queryWidth, keys: rows.keys, values: rows.values, capacity: capacity, half: half)
+            }
+        } else {
+            parallel(c.headCount) { h in
+                attendHead(head: h, position: start, window: window, query: s.q + h * hd, into: s.attention + h * hd,
+                           keys: rows.keys, values: rows.values, capacity: capacity, half: half)
+            }
         }
 
         w.output.multiply(s.attention, batch: n, into: s.projected, scratch: s.activations, parallel: parallel)
@@ -132,57 +141,6 @@ public final class Transformer {
             let out = s.projected + b * d
             if let norm = w.postAttentionNorm { Ops.rmsNorm(out, weight: norm, into: out, count: d, epsilon: c.rmsEpsilon) }
             Ops.add(out, to: s.x + b * d, count: d)
-        }
-    }
-
-    /// One query head at `position` attending over the cached keys it may see (all earlier
-    /// positions, or the last `window` of them). With an f16 cache, as in llama.cpp, the
-    /// query and the attention weights are rounded to f16 before meeting keys and values,
-    /// and sums run in llama.cpp's order (`batched` when the pass holds several tokens),
-    /// grouped by absolute position as its cache cells are.
-    /// `keys`, `values`: the layer's cached rows as floats ([capacity × kv width], position
-    /// p in row p % capacity).
-    private func attendHead(
-        layer: Int, head: Int, position: Int, window: Int?, batched: Bool, query: UnsafePointer<Float>,
-        into out: UnsafeMutablePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>, capacity: Int,
-        half: Bool
-    ) {
-        let c = config
-        let hd = c.headDimension
-        let kvOffset = (head / (c.headCount / c.kvHeadCount)) * hd
-        let first = window.map { max(0, position - $0 + 1) } ?? 0
-        let kvWidth = c.kvWidth
-        // Scores cover whole groups of positions (16 for a batch, 64 for one token, as the
-        // summation orders need); those outside the window are masked.
-        let group = batched ? 16 : 64
-        let groupStart = first / group * group
-        let span = (position / group + 1) * group - groupStart
-        let order: HalfDot.Order = batched ? .batched : .single
-        // scores: [span], q: [hd], lanes: [step × hd]
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: span + hd + order.step * hd) { buffer in
-            let scores = buffer.baseAddress!
-            let q = scores + span, lanes = q + hd
-            for i in 0..<hd { q[i] = half ? HalfPrecision.float(fromHalf: HalfPrecision.half(fromFloat: query[i])) : query[i] }
-            for j in 0..<span {
-                let p = groupStart + j
-                guard p >= first && p <= position else {
-                    scores[j] = -.infinity
-                    continue
-                }
-                let key = keys + (p % capacity) * kvWidth + kvOffset
-                scores[j] = HalfDot.dot(key, q, count: hd, order: order) * c.scoreScale
-                if let cap = c.attentionLogitSoftcap { scores[j] = cap * Float(MathFunctions.tanh(Double(scores[j] / cap))) }
-            }
-            Ops.softmax(scores, count: span)
-            if half { Ops.roundToHalf(scores, count: span) }
-            // Masked positions would add 0·0; they are skipped.
-            let sum = HalfDot.WeightedSum(order: order, width: hd, scratch: lanes)
-            for j in 0..<span {
-                let p = groupStart + j
-                guard p >= first && p <= position else { continue }
-                sum.add(values + (p % capacity) * kvWidth + kvOffset, weight: scores[j], index: j)
-            }
-            sum.result(into: out)
         }
     }
 
