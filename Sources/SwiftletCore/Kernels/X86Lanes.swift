@@ -20,9 +20,7 @@ enum X86Lanes {
     static func nibbleLanes(_ packed: UnsafePointer<UInt8>, high: UInt32 = 0, _ b: UnsafePointer<Int8>, offset: Int32) -> SIMD8<Float> {
         let x = nibbles(packed, high: high)
         let y = load(b)
-        if offset == 0 {
-            return float(_mm256_madd_epi16(_mm256_maddubs_epi16(x, y), _mm256_set1_epi16(1)))
-        }
+        if offset == 0 { return float(quadSums(_mm256_setzero_si256(), x, y)) }
         return signedQuadSums(_mm256_sub_epi8(x, _mm256_set1_epi8(Int8(truncatingIfNeeded: offset))), y)
     }
 
@@ -71,8 +69,25 @@ enum X86Lanes {
     /// Signed × signed through the unsigned × signed instruction: |x| · (y with x's sign).
     @inline(__always)
     private static func signedQuadSums(_ x: __m256i, _ y: __m256i) -> SIMD8<Float> {
-        let pairs = _mm256_maddubs_epi16(_mm256_sign_epi8(x, x), _mm256_sign_epi8(y, x))
-        return float(_mm256_madd_epi16(pairs, _mm256_set1_epi16(1)))
+        float(signedQuadSums(_mm256_setzero_si256(), x, y))
+    }
+
+    /// `sums` + lane k = Σ x[i]·y[i] over bytes 4k ..< 4k + 4, for signed x (|x| ≤ 127) and y.
+    @inline(__always)
+    static func signedQuadSums(_ sums: __m256i, _ x: __m256i, _ y: __m256i) -> __m256i {
+        quadSums(sums, _mm256_sign_epi8(x, x), _mm256_sign_epi8(y, x))
+    }
+
+    /// `sums` + lane k = Σ u[i]·s[i] over bytes 4k ..< 4k + 4, u unsigned and s signed: one
+    /// AVX-VNNI instruction where the build has it, else the pair sums (which cannot
+    /// saturate for any operands here: |u·s| ≤ 127 · 128) and their sums. The same integers.
+    @inline(__always)
+    static func quadSums(_ sums: __m256i, _ u: __m256i, _ s: __m256i) -> __m256i {
+        #if SWIFTLET_AVXVNNI
+        _mm256_dpbusd_avx_epi32(sums, u, s)
+        #else
+        _mm256_add_epi32(sums, _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1)))
+        #endif
     }
 
     @inline(__always)

@@ -34,7 +34,6 @@ enum X86Tiles {
                     if layout.hasMinimum { minimums[4 * block + r] = w.loadHalf(at: 2) }
                 }
             }
-            let ones = _mm256_set1_epi16(1)
             for b in p.tokens {
                 let activation = p.activations + b * p.activationRowBytes
                 var acc = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
@@ -45,14 +44,14 @@ enum X86Tiles {
                     let ya = load(a + layout.activationQuants)
                     let weightScales = UnsafeRawPointer(scales + 4 * block).loadUnaligned(as: SIMD4<Float>.self)
                     let s = weightScales * a.loadHalf(at: 0)
-                    // offset · (Σ of each 4 activation bytes), for centred formats.
-                    let centring = layout.offset == 0 ? _mm256_setzero_si256() : _mm256_mullo_epi32(
-                        _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), ya), ones), _mm256_set1_epi32(layout.offset))
+                    // −offset · (Σ of each 4 activation bytes), where the lanes of centred
+                    // formats start.
+                    let zero = _mm256_setzero_si256()
+                    let start = layout.offset == 0
+                        ? zero : _mm256_sub_epi32(zero, X86Lanes.quadSums(zero, _mm256_set1_epi8(Int8(layout.offset)), ya))
                     @inline(__always) func lanes(_ r: Int) -> SIMD8<Float> {
                         let q = load(x + 32 * r)
-                        let sums = layout.signed
-                            ? _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8(q, q), _mm256_sign_epi8(ya, q)), ones)
-                            : _mm256_sub_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(q, ya), ones), centring)
+                        let sums = layout.signed ? X86Lanes.signedQuadSums(zero, q, ya) : X86Lanes.quadSums(start, q, ya)
                         return _mm256_cvtepi32_ps(sums)
                     }
                     acc.0 = acc.0.addingProduct(SIMD8(repeating: s[0]), lanes(0))
