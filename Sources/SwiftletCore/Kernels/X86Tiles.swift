@@ -21,16 +21,17 @@ enum X86Tiles {
     ) {
         guard p.tokens.count >= minimumTokens else { return Format.multiplyByDots(p) }
         let (weights, rowBytes, blocks) = (p.weights, p.rowBytes, p.blocks)
-        // quants: [blocks × 4 rows × 32] bytes, then scales and minimums: [blocks × 4] floats each
-        withUnsafeTemporaryAllocation(byteCount: blocks * (128 + 32), alignment: 32) { buffer in
+        // quants: [blocks × 4 rows × 32] bytes; scales: [blocks × 4 rows] each as 8 equal
+        // floats (an operand as it is); minimums: [blocks × 4 rows] floats
+        withUnsafeTemporaryAllocation(byteCount: blocks * (128 + 128 + 16), alignment: 32) { buffer in
             let unpacked = buffer.baseAddress!
             let scales = (unpacked + blocks * 128).assumingMemoryBound(to: Float.self)
-            let minimums = scales + blocks * 4
+            let minimums = scales + blocks * 32
             for block in 0..<blocks {
                 for r in 0..<4 {
                     let w = weights + r * rowBytes + block * layout.weightBytes
                     (unpacked + (4 * block + r) * 32).storeBytes(of: quants(w), as: __m256i.self)
-                    scales[4 * block + r] = w.loadHalf(at: 0)
+                    UnsafeMutableRawPointer(scales + 8 * (4 * block + r)).storeBytes(of: SIMD8(repeating: w.loadHalf(at: 0)), as: SIMD8<Float>.self)
                     if layout.hasMinimum { minimums[4 * block + r] = w.loadHalf(at: 2) }
                 }
             }
@@ -42,8 +43,7 @@ enum X86Tiles {
                     let a = activation + block * layout.activationBytes
                     let x = unpacked + block * 128
                     let ya = load(a + layout.activationQuants)
-                    let weightScales = UnsafeRawPointer(scales + 4 * block).loadUnaligned(as: SIMD4<Float>.self)
-                    let s = weightScales * a.loadHalf(at: 0)
+                    let d = SIMD8<Float>(repeating: a.loadHalf(at: 0))
                     // −offset · (Σ of each 4 activation bytes), where the lanes of centred
                     // formats start.
                     let zero = _mm256_setzero_si256()
@@ -54,10 +54,14 @@ enum X86Tiles {
                         let sums = layout.signed ? X86Lanes.signedQuadSums(zero, q, ya) : X86Lanes.quadSums(start, q, ya)
                         return _mm256_cvtepi32_ps(sums)
                     }
-                    acc.0 = acc.0.addingProduct(SIMD8(repeating: s[0]), lanes(0))
-                    acc.1 = acc.1.addingProduct(SIMD8(repeating: s[1]), lanes(1))
-                    acc.2 = acc.2.addingProduct(SIMD8(repeating: s[2]), lanes(2))
-                    acc.3 = acc.3.addingProduct(SIMD8(repeating: s[3]), lanes(3))
+                    // The weight scale times the activation's, fused with the lanes.
+                    @inline(__always) func scale(_ r: Int) -> SIMD8<Float> {
+                        UnsafeRawPointer(scales + 8 * (4 * block + r)).load(as: SIMD8<Float>.self) * d
+                    }
+                    acc.0 = acc.0.addingProduct(scale(0), lanes(0))
+                    acc.1 = acc.1.addingProduct(scale(1), lanes(1))
+                    acc.2 = acc.2.addingProduct(scale(2), lanes(2))
+                    acc.3 = acc.3.addingProduct(scale(3), lanes(3))
                     if layout.hasMinimum {
                         let m = UnsafeRawPointer(minimums + 4 * block).loadUnaligned(as: SIMD4<Float>.self)
                         minimumSums = minimumSums.addingProduct(m, a.loadHalf(at: 2))
