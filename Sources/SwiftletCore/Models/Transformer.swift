@@ -89,20 +89,20 @@ public final class Transformer {
         let c = config
         let d = c.embeddingLength
         let hd = c.headDimension
-        for b in 0..<n {
+        forEachToken(n, parallel) { b in
             Ops.rmsNorm(s.x + b * d, weight: w.attentionNorm, into: s.normed + b * d, count: d, epsilon: c.rmsEpsilon)
         }
         WeightMatrix.multiply(
             w.query, into: s.q, w.key, into: s.k, w.value, into: s.v,
             input: s.normed, batch: n, scratch: s.activations, slotBytes: s.activationSlotBytes, parallel: parallel)
-        for b in 0..<n {
+        forEachToken(n, parallel) { b in
             if let bias = w.queryBias { Ops.add(bias, to: s.q + b * c.queryWidth, count: c.queryWidth) }
             if let bias = w.keyBias { Ops.add(bias, to: s.k + b * c.kvWidth, count: c.kvWidth) }
             if let bias = w.valueBias { Ops.add(bias, to: s.v + b * c.kvWidth, count: c.kvWidth) }
         }
 
         let rotary = rotaries[layer]
-        for b in 0..<n {
+        forEachToken(n, parallel) { b in
             let q = s.q + b * c.queryWidth, k = s.k + b * c.kvWidth
             if let norm = w.queryNorm {
                 for h in 0..<c.headCount { Ops.rmsNorm(q + h * hd, weight: norm, into: q + h * hd, count: hd, epsilon: c.rmsEpsilon) }
@@ -110,9 +110,13 @@ public final class Transformer {
             if let norm = w.keyNorm {
                 for h in 0..<c.kvHeadCount { Ops.rmsNorm(k + h * hd, weight: norm, into: k + h * hd, count: hd, epsilon: c.rmsEpsilon) }
             }
-            rotary.angles(position: start + b, into: s.ropeTable)
-            rotary.apply(q, heads: c.headCount, headStride: hd, table: s.ropeTable)
-            rotary.apply(k, heads: c.kvHeadCount, headStride: hd, table: s.ropeTable)
+            // table: [hd] cos/sin pairs for this position
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: hd) { buffer in
+                let table = buffer.baseAddress!
+                rotary.angles(position: start + b, into: table)
+                rotary.apply(q, heads: c.headCount, headStride: hd, table: table)
+                rotary.apply(k, heads: c.kvHeadCount, headStride: hd, table: table)
+            }
             if c.queryScale != 1 { Ops.scale(q, by: c.queryScale, count: c.queryWidth) }
             cache.store(layer: layer, position: start + b, key: k, value: s.v + b * c.kvWidth)
         }
@@ -137,7 +141,7 @@ public final class Transformer {
         }
 
         w.output.multiply(s.attention, batch: n, into: s.projected, scratch: s.activations, parallel: parallel)
-        for b in 0..<n {
+        forEachToken(n, parallel) { b in
             let out = s.projected + b * d
             if let norm = w.postAttentionNorm { Ops.rmsNorm(out, weight: norm, into: out, count: d, epsilon: c.rmsEpsilon) }
             Ops.add(out, to: s.x + b * d, count: d)
@@ -151,7 +155,7 @@ public final class Transformer {
         let f = c.feedForwardLength
         let n = rows.count
         let x = s.x + rows.lowerBound * d
-        for b in 0..<n {
+        forEachToken(n, parallel) { b in
             Ops.rmsNorm(x + b * d, weight: w.feedForwardNorm, into: s.normed + b * d, count: d, epsilon: c.rmsEpsilon)
         }
         WeightMatrix.multiply(
@@ -180,10 +184,17 @@ public final class Transformer {
             }
         }
         w.down.multiply(s.gate, batch: n, into: s.projected, scratch: s.activations, parallel: parallel)
-        for b in 0..<n {
+        forEachToken(n, parallel) { b in
             let out = s.projected + b * d
             if let norm = w.postFeedForwardNorm { Ops.rmsNorm(out, weight: norm, into: out, count: d, epsilon: c.rmsEpsilon) }
             Ops.add(out, to: x + b * d, count: d)
         }
+    }
+
+    /// Runs `body` for each token of a batch: across the pool for 16 tokens or more, where
+    /// the per-token work (norms, rotary angles, cache stores) pays for a barrier.
+    @inline(__always)
+    private func forEachToken(_ n: Int, _ parallel: ParallelFor, _ body: (Int) -> Void) {
+        if n >= 16 { withoutActuallyEscaping(body) { parallel(n, $0) } } else { (0..<n).forEach(body) }
     }
 }
