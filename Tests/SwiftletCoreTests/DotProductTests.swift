@@ -98,16 +98,17 @@ import Testing
     }
 
     @Test(arguments: [false, true])
-    func fourRowProductsEqualRowDots(batchKernel: Bool) throws {
-        // Prefill multiplies 4 rows by many tokens at once (AVX2 tiles), for the tokens of
-        // llama.cpp's matrix kernels too; every product must be the one-row kernel's, bit
-        // for bit.
+    func rowTilesEqualRowDots(batchKernel: Bool) throws {
+        // Prefill multiplies tiles of rows by many tokens at once (AVX2 tiles of 4 or 8
+        // rows), for the tokens of llama.cpp's matrix kernels too; every product must be the
+        // one-row kernel's, bit for bit. 8-row tiles take the 4 fixture rows twice.
         for fixture in QuantFixture.all where fixture.rows == 4 {
             let kernels = try #require(RowKernels(fixture.type))
             let n = fixture.columns, rowBytes = kernels.activationRowBytes(count: n)
             let quantizeRow = batchKernel ? kernels.quantizeBatchActivationRow : kernels.quantizeActivationRow
-            let multiply = batchKernel ? kernels.multiplyFourRowsBatch : kernels.multiplyFourRows
+            let multiply = batchKernel ? kernels.multiplyRowsBatch : kernels.multiplyRows
             let dotRow = batchKernel ? kernels.batchDotRow : kernels.dotRow
+            let weights = fixture.blocks + fixture.blocks
             for tokenCount in [1, 3, 4, 7, 8] {
                 var activations = [UInt8](repeating: 0, count: tokenCount * rowBytes)
                 activations.withUnsafeMutableBytes { out in
@@ -115,20 +116,23 @@ import Testing
                         for b in 0..<tokenCount { quantizeRow(x.baseAddress! + (b % 4) * n, out.baseAddress! + b * rowBytes, n) }
                     }
                 }
-                var y = [Float](repeating: .nan, count: tokenCount * 4)
-                fixture.blocks.withUnsafeBytes { weights in
-                    activations.withUnsafeBytes { a in
-                        y.withUnsafeMutableBufferPointer { out in
-                            multiply(FourRowProduct(
-                                weights: weights.baseAddress!, rowBytes: fixture.rowBytes, activations: a.baseAddress!,
-                                activationRowBytes: rowBytes, tokens: 0..<tokenCount, blocks: n / kernels.blockLength,
-                                y: out.baseAddress!, outputStride: 4))
-                        }
-                        for b in 0..<tokenCount {
-                            for r in 0..<4 {
-                                let dot = dotRow(weights.baseAddress! + r * fixture.rowBytes, a.baseAddress! + b * rowBytes, n)
-                                #expect(y[b * 4 + r].bitPattern == dot.bitPattern,
-                                        "\(fixture.type.name) row \(r) token \(b) of \(tokenCount)\(batchKernel ? " (batch kernel)" : "")")
+                let tileRows = batchKernel ? [4] : Array(Set([4, kernels.tileRows(tokenCount)])).sorted()
+                for rows in tileRows {
+                    var y = [Float](repeating: .nan, count: tokenCount * rows)
+                    weights.withUnsafeBytes { w in
+                        activations.withUnsafeBytes { a in
+                            y.withUnsafeMutableBufferPointer { out in
+                                multiply(RowTile(
+                                    rows: rows, weights: w.baseAddress!, rowBytes: fixture.rowBytes, activations: a.baseAddress!,
+                                    activationRowBytes: rowBytes, tokens: 0..<tokenCount, blocks: n / kernels.blockLength,
+                                    y: out.baseAddress!, outputStride: rows))
+                            }
+                            for b in 0..<tokenCount {
+                                for r in 0..<rows {
+                                    let dot = dotRow(w.baseAddress! + (r % 4) * fixture.rowBytes, a.baseAddress! + b * rowBytes, n)
+                                    #expect(y[b * rows + r].bitPattern == dot.bitPattern,
+                                            "\(fixture.type.name) row \(r) of \(rows), token \(b) of \(tokenCount)\(batchKernel ? " (batch kernel)" : "")")
+                                }
                             }
                         }
                     }

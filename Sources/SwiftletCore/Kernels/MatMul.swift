@@ -94,19 +94,21 @@ public struct WeightMatrix {
         let activationRowBytes = self.activationRowBytes
         let batchKernelTokens = kernels.batchKernelTokens(batch)
         let first = task * Self.rowsPerTask, end = min(first + Self.rowsPerTask, rows)
-        // Four rows at a time: each activation block serves four rows, and the four rows
+        // Tiles of rows: each activation block serves all the rows of a tile, and the rows
         // stay in cache from one token to the next.
+        let rowsPerTile = kernels.tileRows(batch - batchKernelTokens)
         var row = first
         while row + 4 <= end {
-            func product(_ tokens: Range<Int>) -> FourRowProduct {
-                FourRowProduct(
-                    weights: data + row * rowBytes, rowBytes: rowBytes, activations: activations,
+            let rows = row + rowsPerTile <= end ? rowsPerTile : 4
+            func tile(_ tokens: Range<Int>) -> RowTile {
+                RowTile(
+                    rows: rows, weights: data + row * rowBytes, rowBytes: rowBytes, activations: activations,
                     activationRowBytes: activationRowBytes, tokens: tokens, blocks: columns / kernels.blockLength,
-                    y: y + row, outputStride: rows)
+                    y: y + row, outputStride: self.rows)
             }
-            if batchKernelTokens > 0 { kernels.multiplyFourRowsBatch(product(0..<batchKernelTokens)) }
-            if batchKernelTokens < batch { kernels.multiplyFourRows(product(batchKernelTokens..<batch)) }
-            row += 4
+            if batchKernelTokens > 0 { kernels.multiplyRowsBatch(tile(0..<batchKernelTokens)) }
+            if batchKernelTokens < batch { kernels.multiplyRows(tile(batchKernelTokens..<batch)) }
+            row += rows
         }
         for row in row..<end {
             let weights = data + row * rowBytes

@@ -30,12 +30,14 @@ public protocol WeightFormat: BlockFormat {
     static func dot(_ weights: UnsafeRawPointer, _ activation: UnsafeRawPointer, blocks: Int) -> Float
     /// `dot` for 4 rows `rowBytes` apart against the same activation, with the same results.
     static func dot4(_ weights: UnsafeRawPointer, rowBytes: Int, _ activation: UnsafeRawPointer, blocks: Int) -> SIMD4<Float>
-    /// `dot4` for several tokens (prefill); formats with a faster way to reuse the 4 rows
-    /// across tokens give it here, with the same results.
-    static func multiply(_ product: FourRowProduct)
-    /// `batchDot` for 4 rows and the tokens `product.tokens` (those `batchKernelTokens`
-    /// gives the matrix kernel), with the same results.
-    static func multiplyBatch(_ product: FourRowProduct)
+    /// `dot4` for the rows and tokens of a tile (prefill); formats with a faster way to
+    /// reuse the rows across tokens give it here, with the same results.
+    static func multiply(_ tile: RowTile)
+    /// Rows per tile `multiply` takes best for `tokens` tokens: 4, or a multiple of 4.
+    static func tileRows(tokens: Int) -> Int
+    /// `batchDot` for the rows of a tile and its tokens (those `batchKernelTokens` gives
+    /// the matrix kernel), with the same results.
+    static func multiplyBatch(_ tile: RowTile)
     /// How many leading tokens of a batch of `count` llama.cpp multiplies with its matrix
     /// kernel (`batchDot`, activations quantized by `quantizeBatchActivation`); the rest
     /// take `dot`.
@@ -52,18 +54,22 @@ extension WeightFormat {
               dot(weights + 2 * rowBytes, activation, blocks: blocks), dot(weights + 3 * rowBytes, activation, blocks: blocks))
     }
 
-    public static func multiply(_ product: FourRowProduct) { multiplyByDots(product) }
+    public static func multiply(_ tile: RowTile) { multiplyByDots(tile) }
 
-    static func multiplyByDots(_ p: FourRowProduct) {
+    public static func tileRows(tokens: Int) -> Int { 4 }
+
+    static func multiplyByDots(_ p: RowTile) {
         for b in p.tokens {
-            let dots = dot4(p.weights, rowBytes: p.rowBytes, p.activations + b * p.activationRowBytes, blocks: p.blocks)
-            for r in 0..<4 { p.y[b * p.outputStride + r] = dots[r] }
+            for group in stride(from: 0, to: p.rows, by: 4) {
+                let dots = dot4(p.weights + group * p.rowBytes, rowBytes: p.rowBytes, p.activations + b * p.activationRowBytes, blocks: p.blocks)
+                for r in 0..<4 { p.y[b * p.outputStride + group + r] = dots[r] }
+            }
         }
     }
 
-    public static func multiplyBatch(_ p: FourRowProduct) {
+    public static func multiplyBatch(_ p: RowTile) {
         for b in p.tokens {
-            for r in 0..<4 {
+            for r in 0..<p.rows {
                 p.y[b * p.outputStride + r] = batchDot(p.weights + r * p.rowBytes, p.activations + b * p.activationRowBytes, blocks: p.blocks)
             }
         }
@@ -100,10 +106,11 @@ extension ActivationFormat {
     }
 }
 
-/// 4 weight rows times the tokens `tokens` of a batch of quantized activations:
-/// y[b · outputStride + r] = row r · activation b.
-public struct FourRowProduct {
-    var weights: UnsafeRawPointer          // 4 rows, `rowBytes` apart
+/// `rows` weight rows (4, or a multiple of 4) times the tokens `tokens` of a batch of
+/// quantized activations: y[b · outputStride + r] = row r · activation b.
+public struct RowTile {
+    var rows: Int
+    var weights: UnsafeRawPointer          // `rows` rows, `rowBytes` apart
     var rowBytes: Int
     var activations: UnsafeRawPointer      // [batch × activationRowBytes]
     var activationRowBytes: Int
@@ -113,9 +120,11 @@ public struct FourRowProduct {
     var outputStride: Int                  // between tokens' outputs
 
     public init(
-        weights: UnsafeRawPointer, rowBytes: Int, activations: UnsafeRawPointer, activationRowBytes: Int,
+        rows: Int = 4, weights: UnsafeRawPointer, rowBytes: Int, activations: UnsafeRawPointer, activationRowBytes: Int,
         tokens: Range<Int>, blocks: Int, y: UnsafeMutablePointer<Float>, outputStride: Int
     ) {
+        precondition(rows > 0 && rows % 4 == 0)
+        self.rows = rows
         (self.weights, self.rowBytes, self.activations, self.activationRowBytes) = (weights, rowBytes, activations, activationRowBytes)
         (self.tokens, self.blocks, self.y, self.outputStride) = (tokens, blocks, y, outputStride)
     }
@@ -170,10 +179,12 @@ public struct RowKernels {
     public let quantizeActivationRow: (_ values: UnsafePointer<Float>, _ destination: UnsafeMutableRawPointer, _ count: Int) -> Void
     /// Σ weights·activation over a row of `count` values.
     public let dotRow: (_ weights: UnsafeRawPointer, _ activation: UnsafeRawPointer, _ count: Int) -> Float
-    /// 4 rows times several tokens (`dotRow` for each).
-    public let multiplyFourRows: (_ product: FourRowProduct) -> Void
+    /// A tile of rows times several tokens (`dotRow` for each).
+    public let multiplyRows: (_ tile: RowTile) -> Void
+    /// Rows per tile `multiplyRows` takes best for a number of tokens.
+    public let tileRows: (_ tokens: Int) -> Int
     /// The same for the tokens of the matrix kernel (`batchDotRow` for each).
-    public let multiplyFourRowsBatch: (_ product: FourRowProduct) -> Void
+    public let multiplyRowsBatch: (_ tile: RowTile) -> Void
     /// The same for the tokens of a batch that llama.cpp gives its matrix kernel: how many
     /// of a batch they are, how their activations are quantized, and the dot product.
     public let batchKernelTokens: (_ batch: Int) -> Int
@@ -192,8 +203,9 @@ public struct RowKernels {
         dequantizeRow = { Format.dequantizeRow($0, into: $1, count: $2) }
         quantizeActivationRow = { Format.Activation.quantizeRow($0, into: $1, count: $2) }
         dotRow = { Format.dot($0, $1, blocks: $2 / Format.blockLength) }
-        multiplyFourRows = { Format.multiply($0) }
-        multiplyFourRowsBatch = { Format.multiplyBatch($0) }
+        multiplyRows = { Format.multiply($0) }
+        tileRows = { Format.tileRows(tokens: $0) }
+        multiplyRowsBatch = { Format.multiplyBatch($0) }
         batchKernelTokens = { Format.batchKernelTokens(of: $0) }
         quantizeBatchActivationRow = { values, destination, count in
             precondition(count % Format.blockLength == 0)

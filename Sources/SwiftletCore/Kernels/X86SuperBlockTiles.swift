@@ -11,10 +11,11 @@ enum X86SuperBlockTiles {
     /// then writes `product(groups, activation)` (the 4 rows' results) for every token.
     @inline(__always)
     static func multiply(
-        _ p: FourRowProduct, groupBytes: Int,
+        _ p: RowTile, groupBytes: Int,
         unpack: (_ block: Int, _ group: UnsafeMutableRawPointer) -> Void,
         product: (_ groups: UnsafeRawPointer, _ activation: UnsafeRawPointer) -> SIMD4<Float>
     ) {
+        precondition(p.rows == 4, "k-quant tiles take 4 rows")
         // groups: [blocks × groupBytes]
         withUnsafeTemporaryAllocation(byteCount: p.blocks * groupBytes, alignment: 32) { buffer in
             let groups = buffer.baseAddress!
@@ -50,7 +51,7 @@ extension Q4_K {
     //   scales [4 rows × 8 runs] each as 16 equal Int16 (the vpmaddwd operand)
     //   mins   [8 runs] × SIMD4<Int32> over rows
     //   d, dmin  SIMD4<Float> over rows
-    public static func multiplyBatch(_ p: FourRowProduct) {
+    public static func multiplyBatch(_ p: RowTile) {
         let (runs, scales, mins, d, dmin, groupBytes) = (0, 1024, 2048, 2176, 2192, 2208)
         X86SuperBlockTiles.multiply(p, groupBytes: groupBytes, unpack: { block, group in
             for r in 0..<4 {
@@ -104,7 +105,7 @@ extension Q6_K {
     //   scales [4 rows × 8 runs] as 16 Int16: 8 of scale 2m, 8 of scale 2m + 1
     //   wide   [4 rows] the 16 scales as Int16
     //   d      SIMD4<Float> over rows
-    public static func multiplyBatch(_ p: FourRowProduct) {
+    public static func multiplyBatch(_ p: RowTile) {
         let (runs, scales, wide, d, groupBytes) = (0, 1024, 2048, 2176, 2208)
         X86SuperBlockTiles.multiply(p, groupBytes: groupBytes, unpack: { block, group in
             for r in 0..<4 {

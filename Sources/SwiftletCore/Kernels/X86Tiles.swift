@@ -14,34 +14,47 @@ enum X86Tiles {
     /// Fewer tokens than this go through `dot4`: unpacking would not pay for itself.
     static let minimumTokens = 4
 
-    /// `product` with weights unpacked by `quants` (a block's 32 values as bytes).
+    /// Rows per tile: 8 share each activation block's loading, scale and centring.
+    static func tileRows(tokens: Int) -> Int { tokens >= minimumTokens ? 8 : 4 }
+
+    /// `tile` (4 or 8 rows) with weights unpacked by `quants` (a block's 32 values as bytes).
     @inline(__always)
     static func multiply<Format: WeightFormat>(
-        _ format: Format.Type, _ p: FourRowProduct, layout: Layout, quants: (_ block: UnsafeRawPointer) -> __m256i
+        _ format: Format.Type, _ p: RowTile, layout: Layout, quants: (_ block: UnsafeRawPointer) -> __m256i
     ) {
         guard p.tokens.count >= minimumTokens else { return Format.multiplyByDots(p) }
+        switch p.rows {
+        case 8: multiply(p, rows: 8, layout: layout, quants: quants)
+        case 4: multiply(p, rows: 4, layout: layout, quants: quants)
+        default: Format.multiplyByDots(p)
+        }
+    }
+
+    /// `rows` (4 or 8, a constant once inlined) rows of `p`.
+    @inline(__always)
+    private static func multiply(_ p: RowTile, rows: Int, layout: Layout, quants: (_ block: UnsafeRawPointer) -> __m256i) {
         let (weights, rowBytes, blocks) = (p.weights, p.rowBytes, p.blocks)
-        // quants: [blocks × 4 rows × 32] bytes; scales: [blocks × 4 rows] each as 8 equal
-        // floats (an operand as it is); minimums: [blocks × 4 rows] floats
-        withUnsafeTemporaryAllocation(byteCount: blocks * (128 + 128 + 16), alignment: 32) { buffer in
+        // quants: [blocks × rows × 32] bytes; scales: [blocks × rows] each as 8 equal floats
+        // (an operand as it is); minimums: [blocks × rows] floats
+        withUnsafeTemporaryAllocation(byteCount: blocks * rows * (32 + 32 + 4), alignment: 32) { buffer in
             let unpacked = buffer.baseAddress!
-            let scales = (unpacked + blocks * 128).assumingMemoryBound(to: Float.self)
-            let minimums = scales + blocks * 32
+            let scales = (unpacked + blocks * rows * 32).assumingMemoryBound(to: Float.self)
+            let minimums = scales + blocks * rows * 8
             for block in 0..<blocks {
-                for r in 0..<4 {
+                for r in 0..<rows {
                     let w = weights + r * rowBytes + block * layout.weightBytes
-                    (unpacked + (4 * block + r) * 32).storeBytes(of: quants(w), as: __m256i.self)
-                    UnsafeMutableRawPointer(scales + 8 * (4 * block + r)).storeBytes(of: SIMD8(repeating: w.loadHalf(at: 0)), as: SIMD8<Float>.self)
-                    if layout.hasMinimum { minimums[4 * block + r] = w.loadHalf(at: 2) }
+                    (unpacked + (rows * block + r) * 32).storeBytes(of: quants(w), as: __m256i.self)
+                    UnsafeMutableRawPointer(scales + 8 * (rows * block + r)).storeBytes(of: SIMD8(repeating: w.loadHalf(at: 0)), as: SIMD8<Float>.self)
+                    if layout.hasMinimum { minimums[rows * block + r] = w.loadHalf(at: 2) }
                 }
             }
             for b in p.tokens {
                 let activation = p.activations + b * p.activationRowBytes
-                var acc = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
-                var minimumSums = SIMD4<Float>()
+                var acc = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
+                var minimumSums = (SIMD4<Float>(), SIMD4<Float>())
                 for block in 0..<blocks {
                     let a = activation + block * layout.activationBytes
-                    let x = unpacked + block * 128
+                    let x = unpacked + block * rows * 32
                     let ya = load(a + layout.activationQuants)
                     let d = SIMD8<Float>(repeating: a.loadHalf(at: 0))
                     // −offset · (Σ of each 4 activation bytes), where the lanes of centred
@@ -49,30 +62,42 @@ enum X86Tiles {
                     let zero = _mm256_setzero_si256()
                     let start = layout.offset == 0
                         ? zero : _mm256_sub_epi32(zero, X86Lanes.quadSums(zero, _mm256_set1_epi8(Int8(layout.offset)), ya))
-                    @inline(__always) func lanes(_ r: Int) -> SIMD8<Float> {
+                    // Row r's block: its lanes fused into the sum with the weight scale times
+                    // the activation's.
+                    @inline(__always) func accumulate(_ sum: inout SIMD8<Float>, _ r: Int) {
                         let q = load(x + 32 * r)
-                        let sums = layout.signed ? X86Lanes.signedQuadSums(zero, q, ya) : X86Lanes.quadSums(start, q, ya)
-                        return _mm256_cvtepi32_ps(sums)
+                        let lanes = _mm256_cvtepi32_ps(layout.signed ? X86Lanes.signedQuadSums(zero, q, ya) : X86Lanes.quadSums(start, q, ya))
+                        let scale = UnsafeRawPointer(scales + 8 * (rows * block + r)).load(as: SIMD8<Float>.self) * d
+                        sum = sum.addingProduct(scale, lanes)
                     }
-                    // The weight scale times the activation's, fused with the lanes.
-                    @inline(__always) func scale(_ r: Int) -> SIMD8<Float> {
-                        UnsafeRawPointer(scales + 8 * (4 * block + r)).load(as: SIMD8<Float>.self) * d
+                    accumulate(&acc.0, 0)
+                    accumulate(&acc.1, 1)
+                    accumulate(&acc.2, 2)
+                    accumulate(&acc.3, 3)
+                    if rows == 8 {
+                        accumulate(&acc.4, 4)
+                        accumulate(&acc.5, 5)
+                        accumulate(&acc.6, 6)
+                        accumulate(&acc.7, 7)
                     }
-                    acc.0 = acc.0.addingProduct(scale(0), lanes(0))
-                    acc.1 = acc.1.addingProduct(scale(1), lanes(1))
-                    acc.2 = acc.2.addingProduct(scale(2), lanes(2))
-                    acc.3 = acc.3.addingProduct(scale(3), lanes(3))
                     if layout.hasMinimum {
-                        let m = UnsafeRawPointer(minimums + 4 * block).loadUnaligned(as: SIMD4<Float>.self)
-                        minimumSums = minimumSums.addingProduct(m, a.loadHalf(at: 2))
+                        let m = UnsafeRawPointer(minimums + rows * block)
+                        minimumSums.0 = minimumSums.0.addingProduct(m.loadUnaligned(as: SIMD4<Float>.self), a.loadHalf(at: 2))
+                        if rows == 8 {
+                            minimumSums.1 = minimumSums.1.addingProduct(m.loadUnaligned(fromByteOffset: 16, as: SIMD4<Float>.self), a.loadHalf(at: 2))
+                        }
                     }
                 }
                 let out = p.y + b * p.outputStride
-                let sums = SIMD4(
-                    IntegerDot.horizontalSum(acc.0), IntegerDot.horizontalSum(acc.1),
-                    IntegerDot.horizontalSum(acc.2), IntegerDot.horizontalSum(acc.3))
-                let results = layout.hasMinimum ? sums + minimumSums : sums
-                for r in 0..<4 { out[r] = results[r] }
+                @inline(__always) func store(_ lanes: (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>), minimums: SIMD4<Float>, at r: Int) {
+                    let sums = SIMD4(
+                        IntegerDot.horizontalSum(lanes.0), IntegerDot.horizontalSum(lanes.1),
+                        IntegerDot.horizontalSum(lanes.2), IntegerDot.horizontalSum(lanes.3))
+                    let results = layout.hasMinimum ? sums + minimums : sums
+                    for i in 0..<4 { out[r + i] = results[i] }
+                }
+                store((acc.0, acc.1, acc.2, acc.3), minimums: minimumSums.0, at: 0)
+                if rows == 8 { store((acc.4, acc.5, acc.6, acc.7), minimums: minimumSums.1, at: 4) }
             }
         }
     }
@@ -98,7 +123,9 @@ enum X86Tiles {
 }
 
 extension Q4_0 {
-    public static func multiply(_ p: FourRowProduct) {
+    public static func tileRows(tokens: Int) -> Int { X86Tiles.tileRows(tokens: tokens) }
+
+    public static func multiply(_ p: RowTile) {
         X86Tiles.multiply(Self.self, p, layout: .init(weightBytes: blockBytes, activationBytes: Q8_0.blockBytes, activationQuants: 2, offset: 8)) {
             X86Lanes.nibbles($0.bytes(at: 2))
         }
@@ -106,7 +133,9 @@ extension Q4_0 {
 }
 
 extension Q4_1 {
-    public static func multiply(_ p: FourRowProduct) {
+    public static func tileRows(tokens: Int) -> Int { X86Tiles.tileRows(tokens: tokens) }
+
+    public static func multiply(_ p: RowTile) {
         X86Tiles.multiply(Self.self, p, layout: .init(weightBytes: blockBytes, activationBytes: Q8_1.blockBytes, activationQuants: 4, hasMinimum: true)) {
             X86Lanes.nibbles($0.bytes(at: 4))
         }
@@ -114,7 +143,9 @@ extension Q4_1 {
 }
 
 extension Q5_0 {
-    public static func multiply(_ p: FourRowProduct) {
+    public static func tileRows(tokens: Int) -> Int { X86Tiles.tileRows(tokens: tokens) }
+
+    public static func multiply(_ p: RowTile) {
         X86Tiles.multiply(Self.self, p, layout: .init(weightBytes: blockBytes, activationBytes: Q8_0.blockBytes, activationQuants: 2, offset: 16)) {
             X86Lanes.nibbles($0.bytes(at: 6), high: highBits($0, at: 2))
         }
@@ -122,7 +153,9 @@ extension Q5_0 {
 }
 
 extension Q5_1 {
-    public static func multiply(_ p: FourRowProduct) {
+    public static func tileRows(tokens: Int) -> Int { X86Tiles.tileRows(tokens: tokens) }
+
+    public static func multiply(_ p: RowTile) {
         X86Tiles.multiply(Self.self, p, layout: .init(weightBytes: blockBytes, activationBytes: Q8_1.blockBytes, activationQuants: 4, hasMinimum: true)) {
             X86Lanes.nibbles($0.bytes(at: 8), high: Q5_0.highBits($0, at: 4))
         }
@@ -130,7 +163,9 @@ extension Q5_1 {
 }
 
 extension Q8_0 {
-    public static func multiply(_ p: FourRowProduct) {
+    public static func tileRows(tokens: Int) -> Int { X86Tiles.tileRows(tokens: tokens) }
+
+    public static func multiply(_ p: RowTile) {
         X86Tiles.multiply(Self.self, p, layout: .init(weightBytes: blockBytes, activationBytes: blockBytes, activationQuants: 2, signed: true)) {
             unsafeBitCast($0.loadUnaligned(fromByteOffset: 2, as: SIMD32<Int8>.self), to: __m256i.self)
         }
