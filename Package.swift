@@ -15,13 +15,16 @@ let relaxedSIMD = embedded && Context.environment["SWIFTLET_WASM_RELAXED"] == "1
 // 4-byte dot products), it is used too, as llama.cpp's native builds do: a package builds
 // where it runs. SWIFTLET_PORTABLE=1 leaves it out, for binaries meant for other machines.
 #if arch(x86_64)
-let hostHasAVXVNNI = Context.environment["SWIFTLET_PORTABLE"] != "1"
-    && ((try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?.contains(" avx_vnni") ?? false)
+let hostFlags = Context.environment["SWIFTLET_PORTABLE"] == "1"
+    ? [] : Set(((try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? "").split(whereSeparator: \.isWhitespace).map(String.init))
+let hostHasAVXVNNI = hostFlags.contains("avx_vnni")
+let hostHasAVX512 = ["avx512f", "avx512bw", "avx512vl", "avx512_vnni"].allSatisfy(hostFlags.contains)
 let nativeCPU: [SwiftSetting] = [
     .unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma", "-Xcc", "-mf16c"]), .define("SWIFTLET_AVX2"),
     // Builtin: software prefetch (Kernels/Prefetch.swift).
     .enableExperimentalFeature("BuiltinModule"),
 ] + (hostHasAVXVNNI ? [.unsafeFlags(["-Xcc", "-mavxvnni"]), .define("SWIFTLET_AVXVNNI")] : [])
+  + (hostHasAVX512 ? [.unsafeFlags(["-Xcc", "-mavx512f", "-Xcc", "-mavx512bw", "-Xcc", "-mavx512vl", "-Xcc", "-mavx512vnni"]), .define("SWIFTLET_AVX512")] : [])
 #else
 let nativeCPU: [SwiftSetting] = []
 #endif

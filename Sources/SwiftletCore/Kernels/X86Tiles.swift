@@ -70,6 +70,26 @@ enum X86Tiles {
                         let scale = UnsafeRawPointer(scales + 8 * (rows * block + r)).load(as: SIMD8<Float>.self) * d
                         sum = sum.addingProduct(scale, lanes)
                     }
+                    #if SWIFTLET_AVX512
+                    // Two rows per instruction: their quants and scales lie side by side.
+                    let ya2 = _mm512_broadcast_i64x4(ya), start2 = _mm512_broadcast_i64x4(start), zero2 = _mm512_setzero_si512()
+                    let d2 = SIMD16<Float>(lowHalf: d, highHalf: d)
+                    @inline(__always) func accumulatePair(_ low: inout SIMD8<Float>, _ high: inout SIMD8<Float>, _ r: Int) {
+                        let q = UnsafeRawPointer(x + 32 * r).loadUnaligned(as: __m512i.self)
+                        let sums = layout.signed
+                            ? _mm512_dpbusd_epi32(zero2, _mm512_abs_epi8(q), _mm512_mask_sub_epi8(ya2, _mm512_movepi8_mask(q), zero2, ya2))
+                            : _mm512_dpbusd_epi32(start2, q, ya2)
+                        let scale = UnsafeRawPointer(scales + 8 * (rows * block + r)).loadUnaligned(as: SIMD16<Float>.self) * d2
+                        let sum = SIMD16(lowHalf: low, highHalf: high).addingProduct(scale, _mm512_cvtepi32_ps(sums))
+                        (low, high) = (sum.lowHalf, sum.highHalf)
+                    }
+                    accumulatePair(&acc.0, &acc.1, 0)
+                    accumulatePair(&acc.2, &acc.3, 2)
+                    if rows == 8 {
+                        accumulatePair(&acc.4, &acc.5, 4)
+                        accumulatePair(&acc.6, &acc.7, 6)
+                    }
+                    #else
                     accumulate(&acc.0, 0)
                     accumulate(&acc.1, 1)
                     accumulate(&acc.2, 2)
@@ -80,6 +100,7 @@ enum X86Tiles {
                         accumulate(&acc.6, 6)
                         accumulate(&acc.7, 7)
                     }
+                    #endif
                     if layout.hasMinimum {
                         let m = UnsafeRawPointer(minimums + rows * block)
                         minimumSums.0 = minimumSums.0.addingProduct(m.loadUnaligned(as: SIMD4<Float>.self), a.loadHalf(at: 2))
