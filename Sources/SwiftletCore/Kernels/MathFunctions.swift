@@ -99,9 +99,15 @@ public enum MathFunctions {
     /// indexed by the input rounded to half precision, holding half-precision results.
     @inline(__always)
     public static func gelu(_ x: Float) -> Float {
+        geluTable.withUnsafeBufferPointer { gelu(x, table: $0.baseAddress!) }
+    }
+
+    /// `gelu` with `geluTable`'s storage in hand (a loop looks it up once).
+    @inline(__always)
+    static func gelu(_ x: Float, table: UnsafePointer<UInt16>) -> Float {
         if x <= -10 { return 0 }
         if x >= 10 { return x }
-        return HalfPrecision.float(fromHalf: geluTable[Int(HalfPrecision.half(fromFloat: x))])
+        return HalfPrecision.float(fromHalf: table[Int(HalfPrecision.half(fromFloat: x))])
     }
 
     /// 0.5·x·(1 + tanh(√(2/π)·x·(1 + 0.044715·x²))) in float, as GCC compiles ggml_gelu_f32

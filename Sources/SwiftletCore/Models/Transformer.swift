@@ -165,22 +165,22 @@ public final class Transformer {
         let rowsPerTask = n >= 16 ? 1 : n
         parallel((n + rowsPerTask - 1) / rowsPerTask) { task in
             let range = (task * rowsPerTask * f)..<(min(n, (task + 1) * rowsPerTask) * f)
-            var i = range.lowerBound
-            if c.activation == .silu {
+            switch (c.activation, exactGELU) {
+            case (.silu, _):
+                var i = range.lowerBound
                 while i + 16 <= range.upperBound {
                     let g = UnsafeMutableRawPointer(s.gate + i), u = UnsafeRawPointer(s.up + i)
                     let activated = MathFunctions.silu(g.loadUnaligned(as: SIMD16<Float>.self))
                     g.storeBytes(of: activated * u.loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
                     i += 16
                 }
-            }
-            for i in i..<range.upperBound {
-                let g = s.gate[i]
-                let activated = switch c.activation {
-                case .silu: MathFunctions.silu(g)
-                case .gelu: exactGELU ? MathFunctions.geluExact(g) : MathFunctions.gelu(g)
+                for i in i..<range.upperBound { s.gate[i] = MathFunctions.silu(s.gate[i]) * s.up[i] }
+            case (.gelu, true):
+                for i in range { s.gate[i] = MathFunctions.geluExact(s.gate[i]) * s.up[i] }
+            case (.gelu, false):
+                MathFunctions.geluTable.withUnsafeBufferPointer { table in
+                    for i in range { s.gate[i] = MathFunctions.gelu(s.gate[i], table: table.baseAddress!) * s.up[i] }
                 }
-                s.gate[i] = activated * s.up[i]
             }
         }
         w.down.multiply(s.gate, batch: n, into: s.projected, scratch: s.activations, parallel: parallel)
