@@ -38,6 +38,6 @@ struct Perplexity: ParsableCommand {
             cumulative += nll
             print("[\(i + 1)] \(String(format: "%.4f", exp(cumulative / Double(i + 1))))")
         }
-        print("perplexity \(String(format: "%.14f", result.perplexity)) over \(result.chunks) chunks of \(context) tokens (\(result.scoredTokens) scored, \(tokens.count) in the text)")
+        print("perplexity \(String(format: "%.4f", result.perplexity)) over \(result.chunks) chunks of \(context) tokens (\(result.scoredTokens) scored, \(tokens.count) in the text)")
     }
 }
