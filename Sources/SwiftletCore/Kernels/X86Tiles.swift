@@ -52,6 +52,10 @@ enum X86Tiles {
                 let activation = p.activations + b * p.activationRowBytes
                 var acc = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
                 var minimumSums = (SIMD4<Float>(), SIMD4<Float>())
+                #if SWIFTLET_AVX512
+                // Rows 2i and 2i + 1 in the two halves of pairs.i.
+                var pairs = (SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>())
+                #endif
                 for block in 0..<blocks {
                     let a = activation + block * layout.activationBytes
                     let x = unpacked + block * rows * 32
@@ -74,20 +78,19 @@ enum X86Tiles {
                     // Two rows per instruction: their quants and scales lie side by side.
                     let ya2 = _mm512_broadcast_i64x4(ya), start2 = _mm512_broadcast_i64x4(start), zero2 = _mm512_setzero_si512()
                     let d2 = SIMD16<Float>(lowHalf: d, highHalf: d)
-                    @inline(__always) func accumulatePair(_ low: inout SIMD8<Float>, _ high: inout SIMD8<Float>, _ r: Int) {
+                    @inline(__always) func accumulatePair(_ sum: inout SIMD16<Float>, _ r: Int) {
                         let q = UnsafeRawPointer(x + 32 * r).loadUnaligned(as: __m512i.self)
                         let sums = layout.signed
                             ? _mm512_dpbusd_epi32(zero2, _mm512_abs_epi8(q), _mm512_mask_sub_epi8(ya2, _mm512_movepi8_mask(q), zero2, ya2))
                             : _mm512_dpbusd_epi32(start2, q, ya2)
                         let scale = UnsafeRawPointer(scales + 8 * (rows * block + r)).loadUnaligned(as: SIMD16<Float>.self) * d2
-                        let sum = SIMD16(lowHalf: low, highHalf: high).addingProduct(scale, _mm512_cvtepi32_ps(sums))
-                        (low, high) = (sum.lowHalf, sum.highHalf)
+                        sum = sum.addingProduct(scale, _mm512_cvtepi32_ps(sums))
                     }
-                    accumulatePair(&acc.0, &acc.1, 0)
-                    accumulatePair(&acc.2, &acc.3, 2)
+                    accumulatePair(&pairs.0, 0)
+                    accumulatePair(&pairs.1, 2)
                     if rows == 8 {
-                        accumulatePair(&acc.4, &acc.5, 4)
-                        accumulatePair(&acc.6, &acc.7, 6)
+                        accumulatePair(&pairs.2, 4)
+                        accumulatePair(&pairs.3, 6)
                     }
                     #else
                     accumulate(&acc.0, 0)
@@ -109,6 +112,10 @@ enum X86Tiles {
                         }
                     }
                 }
+                #if SWIFTLET_AVX512
+                acc = (pairs.0.lowHalf, pairs.0.highHalf, pairs.1.lowHalf, pairs.1.highHalf,
+                       pairs.2.lowHalf, pairs.2.highHalf, pairs.3.lowHalf, pairs.3.highHalf)
+                #endif
                 let out = p.y + b * p.outputStride
                 @inline(__always) func store(_ lanes: (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>), minimums: SIMD4<Float>, at r: Int) {
                     let sums = SIMD4(
