@@ -99,9 +99,9 @@ import Testing
 
     @Test(arguments: [false, true])
     func rowTilesEqualRowDots(batchKernel: Bool) throws {
-        // Prefill multiplies tiles of rows by many tokens at once (AVX2 tiles of 4 or 8
-        // rows), for the tokens of llama.cpp's matrix kernels too; every product must be the
-        // one-row kernel's, bit for bit. 8-row tiles take the 4 fixture rows twice.
+        // Prefill multiplies tiles of rows by many tokens at once (x86 tiles of 4 or 8 rows),
+        // for the tokens of llama.cpp's matrix kernels too; every product must be the one-row
+        // kernel's, bit for bit. 8-row tiles take the 4 fixture rows twice.
         for fixture in QuantFixture.all where fixture.rows == 4 {
             let kernels = try #require(RowKernels(fixture.type))
             let n = fixture.columns, rowBytes = kernels.activationRowBytes(count: n)
@@ -116,7 +116,7 @@ import Testing
                         for b in 0..<tokenCount { quantizeRow(x.baseAddress! + (b % 4) * n, out.baseAddress! + b * rowBytes, n) }
                     }
                 }
-                let tileRows = batchKernel ? [4] : Array(Set([4, kernels.tileRows(tokenCount)])).sorted()
+                let tileRows = Array(Set([4, kernels.tileRows(tokenCount)])).sorted()
                 for rows in tileRows {
                     var y = [Float](repeating: .nan, count: tokenCount * rows)
                     weights.withUnsafeBytes { w in

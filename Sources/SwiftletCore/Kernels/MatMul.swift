@@ -96,7 +96,7 @@ public struct WeightMatrix {
         let first = task * Self.rowsPerTask, end = min(first + Self.rowsPerTask, rows)
         // Tiles of rows: each activation block serves all the rows of a tile, and the rows
         // stay in cache from one token to the next.
-        let rowsPerTile = kernels.tileRows(batch - batchKernelTokens)
+        let rowsPerTile = kernels.tileRows(batch)
         var row = first
         while row + 4 <= end {
             let rows = row + rowsPerTile <= end ? rowsPerTile : 4

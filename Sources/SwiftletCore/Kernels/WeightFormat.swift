@@ -67,7 +67,9 @@ extension WeightFormat {
         }
     }
 
-    public static func multiplyBatch(_ p: RowTile) {
+    public static func multiplyBatch(_ p: RowTile) { multiplyBatchByRows(p) }
+
+    static func multiplyBatchByRows(_ p: RowTile) {
         for b in p.tokens {
             for r in 0..<p.rows {
                 p.y[b * p.outputStride + r] = batchDot(p.weights + r * p.rowBytes, p.activations + b * p.activationRowBytes, blocks: p.blocks)

@@ -2,96 +2,114 @@
 import _Builtin_intrinsics.intel
 
 /// Prefill's k-quant products (the tokens llama.cpp gives its matrix kernels, `batchDot`)
-/// 4 rows at a time: the rows' super-blocks are unpacked once into runs of 32 plain bytes
-/// beside their scales, ready as instruction operands, then every token meets all 4 rows
-/// at once. The integer sums are X86SuperBlocks' (exact); the float steps are `batchDot`'s
-/// in its order, done for the 4 rows in the 4 lanes of one vector.
+/// 8 rows at a time, one row per 32-bit lane: the rows' super-blocks are unpacked once,
+/// transposed so that each 4 quant bytes of the 8 rows fill one vector, and every token's
+/// 4 activation bytes, broadcast, meet all 8 rows in one 4-byte dot product per lane. The
+/// per-row sums need no horizontal reduction, and they are the exact integers of
+/// X86SuperBlocks; the float steps are `batchDot`'s, in its order, one row per lane.
 enum X86SuperBlockTiles {
-    /// Unpacks each super-block of the 4 rows with `unpack(block, group)` into `groupBytes`,
-    /// then writes `product(groups, activation)` (the 4 rows' results) for every token.
+    /// Rows per tile.
+    static let rows = 8
+
+    /// Unpacks each super-block of the 8 rows with `unpack(block, group)` into `groupBytes`,
+    /// then writes `product(groups, activation)` (the 8 rows' results) for every token.
     @inline(__always)
     static func multiply(
         _ p: RowTile, groupBytes: Int,
         unpack: (_ block: Int, _ group: UnsafeMutableRawPointer) -> Void,
-        product: (_ groups: UnsafeRawPointer, _ activation: UnsafeRawPointer) -> SIMD4<Float>
+        product: (_ groups: UnsafeRawPointer, _ activation: UnsafeRawPointer) -> SIMD8<Float>
     ) {
-        precondition(p.rows == 4, "k-quant tiles take 4 rows")
         // groups: [blocks × groupBytes]
         withUnsafeTemporaryAllocation(byteCount: p.blocks * groupBytes, alignment: 32) { buffer in
             let groups = buffer.baseAddress!
             for block in 0..<p.blocks { unpack(block, groups + block * groupBytes) }
             for b in p.tokens {
                 let results = product(UnsafeRawPointer(groups), p.activations + b * p.activationRowBytes)
-                for r in 0..<4 { p.y[b * p.outputStride + r] = results[r] }
+                UnsafeMutableRawPointer(p.y + b * p.outputStride).storeBytes(of: results, as: SIMD8<Float>.self)
             }
         }
     }
 
-    /// Lane r = the wrapping sum of the 8 lanes of `rows.r`.
+    /// Stores the 8 rows' runs of 32 quant bytes (`run(r)`) transposed into `out`:
+    /// [8 groups of 4 values × 8 rows × 4 bytes], so vector g holds group g of every row.
     @inline(__always)
-    static func rowSums(_ rows: (__m256i, __m256i, __m256i, __m256i)) -> SIMD4<Int32> {
-        // Pairwise adds leave, in each 128-bit half, one partial sum per row.
-        let pairs = _mm256_hadd_epi32(_mm256_hadd_epi32(rows.0, rows.1), _mm256_hadd_epi32(rows.2, rows.3))
-        let halves = unsafeBitCast(pairs, to: SIMD8<Int32>.self)
-        return halves.lowHalf &+ halves.highHalf
+    static func storeTransposed(_ run: (_ row: Int) -> __m256i, into out: UnsafeMutableRawPointer) {
+        // rowRuns: [8 rows × 32] bytes
+        withUnsafeTemporaryAllocation(byteCount: 256, alignment: 32) { buffer in
+            let rowRuns = buffer.baseAddress!
+            for r in 0..<rows { rowRuns.storeBytes(of: run(r), toByteOffset: 32 * r, as: __m256i.self) }
+            for g in 0..<8 {
+                for r in 0..<rows {
+                    out.storeBytes(of: rowRuns.load(fromByteOffset: 32 * r + 4 * g, as: UInt32.self), toByteOffset: 32 * g + 4 * r, as: UInt32.self)
+                }
+            }
+        }
+    }
+
+    /// Lane r: the sum over groups `groups` of a run's 4-byte dot products for row r
+    /// (`quants`: transposed as `storeTransposed` leaves them; `activation`: the run's 32
+    /// activation bytes).
+    @inline(__always)
+    static func runSums(_ quants: UnsafeRawPointer, _ activation: UnsafeRawPointer, groups: Range<Int>) -> __m256i {
+        var sums = _mm256_setzero_si256()
+        for g in groups {
+            let a = _mm256_set1_epi32(activation.loadUnaligned(fromByteOffset: 4 * g, as: Int32.self))
+            sums = X86Lanes.quadSums(sums, X86SuperBlocks.load(quants + 32 * g), a)
+        }
+        return sums
     }
 
     @inline(__always)
-    static func float(_ lanes: SIMD4<Int32>) -> SIMD4<Float> {
-        _mm_cvtepi32_ps(unsafeBitCast(lanes, to: __m128i.self))
-    }
+    static func int32s(_ v: __m256i) -> SIMD8<Int32> { unsafeBitCast(v, to: SIMD8<Int32>.self) }
 
     @inline(__always)
-    static func store(_ vector: __m256i, _ p: UnsafeMutableRawPointer) { p.storeBytes(of: vector, as: __m256i.self) }
+    static func float(_ v: SIMD8<Int32>) -> SIMD8<Float> { _mm256_cvtepi32_ps(unsafeBitCast(v, to: __m256i.self)) }
 }
 
 extension Q4_K {
-    // One super-block of the 4 rows (a group):
-    //   runs   [4 rows × 8 runs × 32] quant bytes
-    //   scales [4 rows × 8 runs] each as 16 equal Int16 (the vpmaddwd operand)
-    //   mins   [8 runs] × SIMD4<Int32> over rows
-    //   d, dmin  SIMD4<Float> over rows
+    /// 8 rows per tile for a batch (the transposed tiles).
+    public static func tileRows(tokens: Int) -> Int { tokens >= 4 ? X86SuperBlockTiles.rows : 4 }
+
+    // One super-block of the 8 rows (a group):
+    //   quants [8 runs × 8 groups × 8 rows × 4] bytes
+    //   scales, mins [8 runs] × SIMD8<Int32> over rows
+    //   d, dmin  SIMD8<Float> over rows
     public static func multiplyBatch(_ p: RowTile) {
-        let (runs, scales, mins, d, dmin, groupBytes) = (0, 1024, 2048, 2176, 2192, 2208)
+        guard p.rows == X86SuperBlockTiles.rows else { return multiplyBatchByRows(p) }
+        let (quants, scales, mins, d, dmin, groupBytes) = (0, 2048, 2304, 2560, 2592, 2624)
         X86SuperBlockTiles.multiply(p, groupBytes: groupBytes, unpack: { block, group in
-            for r in 0..<4 {
-                let w = p.weights + r * p.rowBytes + block * blockBytes
-                let (rowScales, rowMins) = unpackScalesAndMins(w + 4)
+            func row(_ r: Int) -> UnsafeRawPointer { p.weights + r * p.rowBytes + block * blockBytes }
+            for j in 0..<8 {
+                X86SuperBlockTiles.storeTransposed({ X86SuperBlocks.q4KRun(row($0) + 16, j) }, into: group + quants + 256 * j)
+            }
+            for r in 0..<8 {
+                let (rowScales, rowMins) = unpackScalesAndMins(row(r) + 4)
                 for j in 0..<8 {
-                    X86SuperBlockTiles.store(X86SuperBlocks.q4KRun(w + 16, j), group + runs + 32 * (8 * r + j))
-                    X86SuperBlockTiles.store(
-                        _mm256_set1_epi16(Int16(truncatingIfNeeded: rowScales[j])), group + scales + 32 * (8 * r + j))
-                    (group + mins + 16 * j + 4 * r).storeBytes(of: rowMins[j], as: Int32.self)
+                    group.storeBytes(of: rowScales[j], toByteOffset: scales + 32 * j + 4 * r, as: Int32.self)
+                    group.storeBytes(of: rowMins[j], toByteOffset: mins + 32 * j + 4 * r, as: Int32.self)
                 }
-                (group + d + 4 * r).storeBytes(of: w.loadHalf(at: 0), as: Float.self)
-                (group + dmin + 4 * r).storeBytes(of: w.loadHalf(at: 2), as: Float.self)
+                group.storeBytes(of: row(r).loadHalf(at: 0), toByteOffset: d + 4 * r, as: Float.self)
+                group.storeBytes(of: row(r).loadHalf(at: 2), toByteOffset: dmin + 4 * r, as: Float.self)
             }
         }, product: { groups, activation in
-            var sum = SIMD4<Float>(), minimums = SIMD4<Float>()
+            var sum = SIMD8<Float>(), minimums = SIMD8<Float>()
             for block in 0..<p.blocks {
                 let group = groups + block * groupBytes, a = activation + block * Q8_K.blockBytes
                 let aq = Q8_K.quants(a)
-                // Row r, values 64c ..< 64c + 64: Σ scale·q·qa in 8 lanes.
-                @inline(__always) func part(_ r: Int, _ c: Int) -> __m256i {
-                    func scaled(_ j: Int) -> __m256i {
-                        let pairs = _mm256_maddubs_epi16(X86SuperBlocks.load(group + runs + 32 * (8 * r + j)), X86SuperBlocks.load(aq + 32 * j))
-                        return _mm256_madd_epi16(pairs, X86SuperBlocks.load(group + scales + 32 * (8 * r + j)))
-                    }
-                    return _mm256_add_epi32(scaled(2 * c), scaled(2 * c + 1))
-                }
-                // Σ of each 32 activation values, from the block's 16 sums of 16.
-                let sums = _mm256_madd_epi16(X86SuperBlocks.load(a + 260), _mm256_set1_epi16(1))
-                let sumsOf32 = unsafeBitCast(sums, to: SIMD8<Int32>.self)
                 let da = Q8_K.scale(a)
-                let scale = group.loadUnaligned(fromByteOffset: d, as: SIMD4<Float>.self) * da
-                let minimumScale = group.loadUnaligned(fromByteOffset: dmin, as: SIMD4<Float>.self) * da
-                for c in 0..<4 {
-                    let scaled = X86SuperBlockTiles.rowSums((part(0, c), part(1, c), part(2, c), part(3, c)))
-                    let low = group.loadUnaligned(fromByteOffset: mins + 32 * c, as: SIMD4<Int32>.self)
-                    let high = group.loadUnaligned(fromByteOffset: mins + 32 * c + 16, as: SIMD4<Int32>.self)
-                    let weightedMins = low &* sumsOf32[2 * c] &+ high &* sumsOf32[2 * c + 1]
-                    sum = sum.addingProduct(X86SuperBlockTiles.float(scaled), scale)
-                    minimums = minimums.addingProduct(X86SuperBlockTiles.float(weightedMins), minimumScale)
+                let scale = group.load(fromByteOffset: d, as: SIMD8<Float>.self) * da
+                let minimumScale = group.load(fromByteOffset: dmin, as: SIMD8<Float>.self) * da
+                // Per run of 32, scale · Σ q·qa and mins · (Σ of the run's activations).
+                @inline(__always) func run(_ j: Int) -> (scaled: SIMD8<Int32>, mins: SIMD8<Int32>) {
+                    let sums = X86SuperBlockTiles.int32s(X86SuperBlockTiles.runSums(group + quants + 256 * j, aq + 32 * j, groups: 0..<8))
+                    let activationSum = Int32(Q8_K.blockSum(a, 2 * j)) &+ Int32(Q8_K.blockSum(a, 2 * j + 1))
+                    return (sums &* group.load(fromByteOffset: scales + 32 * j, as: SIMD8<Int32>.self),
+                            group.load(fromByteOffset: mins + 32 * j, as: SIMD8<Int32>.self) &* activationSum)
+                }
+                for quarter in 0..<4 {
+                    let (low, high) = (run(2 * quarter), run(2 * quarter + 1))
+                    sum = sum.addingProduct(X86SuperBlockTiles.float(low.scaled &+ high.scaled), scale)
+                    minimums = minimums.addingProduct(X86SuperBlockTiles.float(low.mins &+ high.mins), minimumScale)
                 }
             }
             return sum - minimums
@@ -100,44 +118,44 @@ extension Q4_K {
 }
 
 extension Q6_K {
-    // One super-block of the 4 rows (a group):
-    //   runs   [4 rows × 8 runs × 32] quant bytes (unsigned, 0–63)
-    //   scales [4 rows × 8 runs] as 16 Int16: 8 of scale 2m, 8 of scale 2m + 1
-    //   wide   [4 rows] the 16 scales as Int16
-    //   d      SIMD4<Float> over rows
+    /// 8 rows per tile for a batch (the transposed tiles).
+    public static func tileRows(tokens: Int) -> Int { tokens >= 8 ? X86SuperBlockTiles.rows : 4 }
+
+    // One super-block of the 8 rows (a group):
+    //   quants [8 runs × 8 groups × 8 rows × 4] bytes (unsigned, 0–63)
+    //   scales [16 sub-blocks] × SIMD8<Int32> over rows
+    //   d      SIMD8<Float> over rows
     public static func multiplyBatch(_ p: RowTile) {
-        let (runs, scales, wide, d, groupBytes) = (0, 1024, 2048, 2176, 2208)
+        guard p.rows == X86SuperBlockTiles.rows else { return multiplyBatchByRows(p) }
+        let (quants, scales, d, groupBytes) = (0, 2048, 2560, 2592)
         X86SuperBlockTiles.multiply(p, groupBytes: groupBytes, unpack: { block, group in
-            for r in 0..<4 {
-                let w = p.weights + r * p.rowBytes + block * blockBytes
-                let rowScales = _mm256_cvtepi8_epi16(w.loadUnaligned(fromByteOffset: 192, as: __m128i.self))
-                for m in 0..<8 {
-                    X86SuperBlockTiles.store(X86SuperBlocks.q6KRun(w, m), group + runs + 32 * (8 * r + m))
-                    let s = (Int16(w.load(fromByteOffset: 192 + 2 * m, as: Int8.self)), Int16(w.load(fromByteOffset: 193 + 2 * m, as: Int8.self)))
-                    X86SuperBlockTiles.store(
-                        _mm256_setr_m128i(_mm_set1_epi16(s.0), _mm_set1_epi16(s.1)), group + scales + 32 * (8 * r + m))
+            func row(_ r: Int) -> UnsafeRawPointer { p.weights + r * p.rowBytes + block * blockBytes }
+            for m in 0..<8 {
+                X86SuperBlockTiles.storeTransposed({ X86SuperBlocks.q6KRun(row($0), m) }, into: group + quants + 256 * m)
+            }
+            for r in 0..<8 {
+                for k in 0..<16 {
+                    group.storeBytes(of: Int32(row(r).load(fromByteOffset: 192 + k, as: Int8.self)), toByteOffset: scales + 32 * k + 4 * r, as: Int32.self)
                 }
-                X86SuperBlockTiles.store(rowScales, group + wide + 32 * r)
-                (group + d + 4 * r).storeBytes(of: w.loadHalf(at: 208), as: Float.self)
+                group.storeBytes(of: row(r).loadHalf(at: 208), toByteOffset: d + 4 * r, as: Float.self)
             }
         }, product: { groups, activation in
-            var sum = SIMD4<Float>()
+            var sum = SIMD8<Float>()
             for block in 0..<p.blocks {
                 let group = groups + block * groupBytes, a = activation + block * Q8_K.blockBytes
-                let aq = Q8_K.quants(a), blockSums = X86SuperBlocks.load(a + 260)
-                // X86SuperBlocks.q6KLanes of row r.
-                @inline(__always) func lanes(_ r: Int) -> __m256i {
-                    var acc = _mm256_setzero_si256()
-                    for m in 0..<8 {
-                        let pairs = _mm256_maddubs_epi16(X86SuperBlocks.load(group + runs + 32 * (8 * r + m)), X86SuperBlocks.load(aq + 32 * m))
-                        acc = _mm256_add_epi32(acc, _mm256_madd_epi16(pairs, X86SuperBlocks.load(group + scales + 32 * (8 * r + m))))
-                    }
-                    let offsets = _mm256_madd_epi16(blockSums, X86SuperBlocks.load(group + wide + 32 * r))
-                    return _mm256_sub_epi32(acc, _mm256_slli_epi32(offsets, 5))
+                let aq = Q8_K.quants(a)
+                // Σ over the 16 sub-blocks of scale · Σ (q − 32)·qa, per row: sub-block k is
+                // half k % 2 of run k / 2.
+                var total = SIMD8<Int32>()
+                for k in 0..<16 {
+                    let (m, half) = k.quotientAndRemainder(dividingBy: 2)
+                    let sums = X86SuperBlockTiles.int32s(X86SuperBlockTiles.runSums(
+                        group + quants + 256 * m, aq + 32 * m, groups: (4 * half)..<(4 * half + 4)))
+                    let centred = sums &- 32 &* Int32(Q8_K.blockSum(a, k))
+                    total &+= centred &* group.load(fromByteOffset: scales + 32 * k, as: SIMD8<Int32>.self)
                 }
-                let scaled = X86SuperBlockTiles.float(X86SuperBlockTiles.rowSums((lanes(0), lanes(1), lanes(2), lanes(3))))
-                let rowScale = group.loadUnaligned(fromByteOffset: d, as: SIMD4<Float>.self)
-                sum = sum.addingProduct(scaled * rowScale, SIMD4(repeating: Q8_K.scale(a)))
+                let rowScale = group.load(fromByteOffset: d, as: SIMD8<Float>.self)
+                sum = sum.addingProduct(X86SuperBlockTiles.float(total) * rowScale, SIMD8(repeating: Q8_K.scale(a)))
             }
             return sum
         })
