@@ -99,16 +99,16 @@ import Testing
 
     @Test(arguments: [false, true])
     func rowTilesEqualRowDots(batchKernel: Bool) throws {
-        // Prefill multiplies tiles of rows by many tokens at once (x86 tiles of 4 or 8 rows),
+        // Prefill multiplies tiles of rows by many tokens at once (x86 tiles of 4 to 16 rows),
         // for the tokens of llama.cpp's matrix kernels too; every product must be the one-row
-        // kernel's, bit for bit. 8-row tiles take the 4 fixture rows twice.
+        // kernel's, bit for bit. Wider tiles take the 4 fixture rows again and again.
         for fixture in QuantFixture.all where fixture.rows == 4 {
             let kernels = try #require(RowKernels(fixture.type))
             let n = fixture.columns, rowBytes = kernels.activationRowBytes(count: n)
             let quantizeRow = batchKernel ? kernels.quantizeBatchActivationRow : kernels.quantizeActivationRow
             let multiply = batchKernel ? kernels.multiplyRowsBatch : kernels.multiplyRows
             let dotRow = batchKernel ? kernels.batchDotRow : kernels.dotRow
-            let weights = fixture.blocks + fixture.blocks
+            let weights = [UInt8]((0..<4).flatMap { _ in fixture.blocks })  // 16 rows
             for tokenCount in [1, 3, 4, 7, 8] {
                 var activations = [UInt8](repeating: 0, count: tokenCount * rowBytes)
                 activations.withUnsafeMutableBytes { out in
@@ -117,6 +117,7 @@ import Testing
                     }
                 }
                 let tileRows = Array(Set([4, kernels.tileRows(tokenCount)])).sorted()
+                try #require(tileRows.allSatisfy { $0 <= 16 }, "the test's weights hold 16 rows")
                 for rows in tileRows {
                     var y = [Float](repeating: .nan, count: tokenCount * rows)
                     weights.withUnsafeBytes { w in
