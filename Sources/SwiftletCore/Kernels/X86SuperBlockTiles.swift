@@ -20,18 +20,22 @@ enum X86SuperBlockTiles {
     /// Rows per tile: a vector's 32-bit lanes.
     static var rows: Int { Int32s.scalarCount }
 
-    /// Unpacks each super-block of the 8 rows with `unpack(block, group)` into `groupBytes`,
-    /// then writes `product(groups, activation)` (the 8 rows' results) for every token.
+    /// Unpacks each super-block of the tile's rows with `unpack(row, group)` (`row(r)`: row
+    /// r's super-block) into `groupBytes`, then writes `product(groups, activation)` (the
+    /// rows' results) for every token. Tiles of other sizes take `batchDot` row by row.
     @inline(__always)
-    static func multiply(
-        _ p: RowTile, groupBytes: Int,
-        unpack: (_ block: Int, _ group: UnsafeMutableRawPointer) -> Void,
+    static func multiply<Format: WeightFormat>(
+        _ format: Format.Type, _ p: RowTile, groupBytes: Int,
+        unpack: (_ row: (Int) -> UnsafeRawPointer, _ group: UnsafeMutableRawPointer) -> Void,
         product: (_ groups: UnsafeRawPointer, _ activation: UnsafeRawPointer) -> Floats
     ) {
+        guard p.rows == rows else { return Format.multiplyBatchByRows(p) }
         // groups: [blocks × groupBytes]
         withUnsafeTemporaryAllocation(byteCount: p.blocks * groupBytes, alignment: 64) { buffer in
             let groups = buffer.baseAddress!
-            for block in 0..<p.blocks { unpack(block, groups + block * groupBytes) }
+            for block in 0..<p.blocks {
+                unpack({ p.weights + $0 * p.rowBytes + block * Format.blockBytes }, groups + block * groupBytes)
+            }
             for b in p.tokens {
                 let results = product(UnsafeRawPointer(groups), p.activations + b * p.activationRowBytes)
                 UnsafeMutableRawPointer(p.y + b * p.outputStride).storeBytes(of: results, as: Floats.self)
@@ -87,7 +91,7 @@ enum X86SuperBlockTiles {
 }
 
 extension Q4_K {
-    /// 8 rows per tile for a batch (the transposed tiles).
+    /// The transposed tiles' rows for a batch (from 4 tokens, where llama.cpp's matrix kernel starts).
     public static func tileRows(tokens: Int) -> Int { tokens >= 4 ? X86SuperBlockTiles.rows : 4 }
 
     // One super-block of the tile's rows (a group):
@@ -97,12 +101,10 @@ extension Q4_K {
     public static func multiplyBatch(_ p: RowTile) {
         typealias Tiles = X86SuperBlockTiles
         let rows = Tiles.rows
-        guard p.rows == rows else { return multiplyBatchByRows(p) }
         let (quants, scales) = (0, 256 * rows)
         let (mins, d) = (scales + 32 * rows, scales + 64 * rows)
         let (dmin, groupBytes) = (d + 4 * rows, d + 8 * rows)
-        Tiles.multiply(p, groupBytes: groupBytes, unpack: { block, group in
-            func row(_ r: Int) -> UnsafeRawPointer { p.weights + r * p.rowBytes + block * blockBytes }
+        Tiles.multiply(Self.self, p, groupBytes: groupBytes, unpack: { row, group in
             for j in 0..<8 {
                 Tiles.storeTransposed({ X86SuperBlocks.q4KRun(row($0) + 16, j) }, into: group + quants + 32 * rows * j)
             }
@@ -142,7 +144,7 @@ extension Q4_K {
 }
 
 extension Q6_K {
-    /// 8 rows per tile for a batch (the transposed tiles).
+    /// The transposed tiles' rows for a batch (from 8 tokens, where llama.cpp's matrix kernel starts).
     public static func tileRows(tokens: Int) -> Int { tokens >= 8 ? X86SuperBlockTiles.rows : 4 }
 
     // One super-block of the tile's rows (a group):
@@ -152,11 +154,9 @@ extension Q6_K {
     public static func multiplyBatch(_ p: RowTile) {
         typealias Tiles = X86SuperBlockTiles
         let rows = Tiles.rows
-        guard p.rows == rows else { return multiplyBatchByRows(p) }
         let (quants, scales) = (0, 256 * rows)
         let (d, groupBytes) = (scales + 64 * rows, scales + 68 * rows)
-        Tiles.multiply(p, groupBytes: groupBytes, unpack: { block, group in
-            func row(_ r: Int) -> UnsafeRawPointer { p.weights + r * p.rowBytes + block * blockBytes }
+        Tiles.multiply(Self.self, p, groupBytes: groupBytes, unpack: { row, group in
             for m in 0..<8 {
                 Tiles.storeTransposed({ X86SuperBlocks.q6KRun(row($0), m) }, into: group + quants + 32 * rows * m)
             }
