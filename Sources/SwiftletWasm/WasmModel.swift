@@ -39,19 +39,7 @@ final class WasmModel {
 
 /// `text` as a JSON string literal.
 func jsonString(_ text: String) -> String {
-    var out: [UInt8] = [0x22]
-    for byte in text.utf8 {
-        switch byte {
-        case 0x22, 0x5C: out += [0x5C, byte]
-        case 0x0A: out += [0x5C, 0x6E]
-        case 0..<0x20:
-            let hex = Array("0123456789abcdef".utf8)
-            out += [0x5C, 0x75, 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 15)]]
-        default: out.append(byte)
-        }
-    }
-    out.append(0x22)
-    return String(decoding: out, as: UTF8.self)
+    String(decoding: JSONText.quoted(Array(text.utf8)), as: UTF8.self)
 }
 
 /// One generation at a time over a model: a `Session` (its KV cache) plus what the last

@@ -122,3 +122,13 @@ extension TemplateRenderer {
         output.append(UInt8(ascii: "\""))
     }
 }
+
+/// JSON text for the shells that describe things to JavaScript or HTTP clients.
+public enum JSONText {
+    /// `text` (UTF-8) as a JSON string literal, non-ASCII kept as is.
+    public static func quoted(_ text: [UInt8]) -> [UInt8] {
+        var output: [UInt8] = []
+        TemplateRenderer.appendJSONString(text, asciiOnly: false, to: &output)
+        return output
+    }
+}
