@@ -44,12 +44,10 @@ const handlers = {
     const promptTokens = generation.start(input, options);
     const prefilled = performance.now();
     let firstTokenAt = null;
-    let text = '';
     for (;;) {
       if (running.cancelled) generation.cancel();
       const step = generation.next();
       if (!step.done && firstTokenAt === null) firstTokenAt = performance.now();
-      text += step.text;
       if (step.text) postMessage({ id, type: 'text', text: step.text });
       if (step.done) break;
       await yieldToMessages(); // lets a 'cancel' in
@@ -58,7 +56,6 @@ const handlers = {
     const stats = generation.stats();
     running = null;
     return {
-      text,
       stats: {
         ...stats,
         promptTokens,
@@ -113,11 +110,13 @@ async function loadFromFile(handle, size, progress) {
 }
 
 /** Resolves after pending messages are handled (a MessageChannel hop, no timer clamping). */
+const yieldChannel = new MessageChannel();
+let resumeAfterYield = null;
+yieldChannel.port1.onmessage = () => resumeAfterYield?.();
 function yieldToMessages() {
   return new Promise((resolve) => {
-    const channel = new MessageChannel();
-    channel.port1.onmessage = resolve;
-    channel.port2.postMessage(null);
+    resumeAfterYield = resolve;
+    yieldChannel.port2.postMessage(null);
   });
 }
 
