@@ -127,8 +127,9 @@ public struct SwiftletServer: Sendable {
         let path = hosted.model.model.file.path
         let size = hosted.model.model.file.fileSize
         var range = 0...(size - 1)
-        if let header = request.headers[.range] {
-            let bounds = header.hasPrefix("bytes=") ? header.dropFirst(6).split(separator: "-", omittingEmptySubsequences: false) : []
+        let rangeHeader = request.headers[.range]
+        if let rangeHeader {
+            let bounds = rangeHeader.hasPrefix("bytes=") ? rangeHeader.dropFirst(6).split(separator: "-", omittingEmptySubsequences: false) : []
             guard bounds.count == 2, let start = Int(bounds[0]), start < size,
                   let end = bounds[1].isEmpty ? size - 1 : Int(bounds[1]).map({ min($0, size - 1) }), end >= start else {
                 return Response(status: .rangeNotSatisfiable, headers: [.contentRange: "bytes */\(size)"])
@@ -139,8 +140,8 @@ public struct SwiftletServer: Sendable {
         var headers: HTTPFields = [
             .contentType: "application/octet-stream", .acceptRanges: "bytes", .contentLength: "\(range.count)",
         ]
-        if request.headers[.range] != nil { headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(size)" }
-        return Response(status: request.headers[.range] != nil ? .partialContent : .ok, headers: headers, body: body)
+        if rangeHeader != nil { headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(size)" }
+        return Response(status: rangeHeader != nil ? .partialContent : .ok, headers: headers, body: body)
     }
 
     static func json(_ value: JSON) -> Response {
