@@ -66,16 +66,9 @@ enum X86Tiles {
                     let zero = _mm256_setzero_si256()
                     let start = layout.offset == 0
                         ? zero : _mm256_sub_epi32(zero, X86Lanes.quadSums(zero, _mm256_set1_epi8(Int8(layout.offset)), ya))
-                    // Row r's block: its lanes fused into the sum with the weight scale times
-                    // the activation's.
-                    @inline(__always) func accumulate(_ sum: inout SIMD8<Float>, _ r: Int) {
-                        let q = load(x + 32 * r)
-                        let lanes = _mm256_cvtepi32_ps(layout.signed ? X86Lanes.signedQuadSums(zero, q, ya) : X86Lanes.quadSums(start, q, ya))
-                        let scale = UnsafeRawPointer(scales + 8 * (rows * block + r)).load(as: SIMD8<Float>.self) * d
-                        sum = sum.addingProduct(scale, lanes)
-                    }
                     #if SWIFTLET_AVX512
-                    // Two rows per instruction: their quants and scales lie side by side.
+                    // Row r's and r + 1's blocks at once (their quants and scales lie side by
+                    // side), each as `accumulate` below does it.
                     let ya2 = _mm512_broadcast_i64x4(ya), start2 = _mm512_broadcast_i64x4(start), zero2 = _mm512_setzero_si512()
                     let d2 = SIMD16<Float>(lowHalf: d, highHalf: d)
                     @inline(__always) func accumulatePair(_ sum: inout SIMD16<Float>, _ r: Int) {
@@ -93,6 +86,14 @@ enum X86Tiles {
                         accumulatePair(&pairs.3, 6)
                     }
                     #else
+                    // Row r's block: its lanes fused into the sum with the weight scale times
+                    // the activation's.
+                    @inline(__always) func accumulate(_ sum: inout SIMD8<Float>, _ r: Int) {
+                        let q = load(x + 32 * r)
+                        let lanes = _mm256_cvtepi32_ps(layout.signed ? X86Lanes.signedQuadSums(zero, q, ya) : X86Lanes.quadSums(start, q, ya))
+                        let scale = UnsafeRawPointer(scales + 8 * (rows * block + r)).load(as: SIMD8<Float>.self) * d
+                        sum = sum.addingProduct(scale, lanes)
+                    }
                     accumulate(&acc.0, 0)
                     accumulate(&acc.1, 1)
                     accumulate(&acc.2, 2)
