@@ -101,37 +101,50 @@ import Testing
     func rowTilesEqualRowDots(batchKernel: Bool) throws {
         // Prefill multiplies tiles of rows by many tokens at once (x86 tiles of 4 to 16 rows),
         // for the tokens of llama.cpp's matrix kernels too; every product must be the one-row
-        // kernel's, bit for bit. Wider tiles take the 4 fixture rows again and again.
+        // kernel's, bit for bit. The 16 rows are the 4 fixture rows with their blocks in
+        // different orders, the tokens the 4 fixture activations at different scales, so a
+        // row or token taken for another shows; outputs are spaced wider than a tile.
         for fixture in QuantFixture.all where fixture.rows == 4 {
             let kernels = try #require(RowKernels(fixture.type))
             let n = fixture.columns, rowBytes = kernels.activationRowBytes(count: n)
             let quantizeRow = batchKernel ? kernels.quantizeBatchActivationRow : kernels.quantizeActivationRow
             let multiply = batchKernel ? kernels.multiplyRowsBatch : kernels.multiplyRows
             let dotRow = batchKernel ? kernels.batchDotRow : kernels.dotRow
-            let weights = [UInt8]((0..<4).flatMap { _ in fixture.blocks })  // 16 rows
-            for tokenCount in [1, 3, 4, 7, 8] {
+            let blocks = n / kernels.blockLength, blockBytes = fixture.rowBytes / blocks
+            // weights: [16 rows × rowBytes]; row r is fixture row (r + r/4) % 4, its blocks rotated by r/4.
+            var weights: [UInt8] = []
+            for r in 0..<16 {
+                let source = (r + r / 4) % 4
+                for block in 0..<blocks {
+                    let start = source * fixture.rowBytes + ((block + r / 4) % blocks) * blockBytes
+                    weights += fixture.blocks[start..<(start + blockBytes)]
+                }
+            }
+            for tokenCount in [1, 3, 4, 7, 8, 13] {
                 var activations = [UInt8](repeating: 0, count: tokenCount * rowBytes)
                 activations.withUnsafeMutableBytes { out in
-                    QuantFixture.activation.withUnsafeBufferPointer { x in
-                        for b in 0..<tokenCount { quantizeRow(x.baseAddress! + (b % 4) * n, out.baseAddress! + b * rowBytes, n) }
+                    for b in 0..<tokenCount {
+                        let x = QuantFixture.activation[((b % 4) * n)..<((b % 4 + 1) * n)].map { $0 * Float(1 + b / 4) }
+                        quantizeRow(x, out.baseAddress! + b * rowBytes, n)
                     }
                 }
                 let tileRows = Array(Set([4, kernels.tileRows(tokenCount)])).sorted()
                 try #require(tileRows.allSatisfy { $0 <= 16 }, "the test's weights hold 16 rows")
                 for rows in tileRows {
-                    var y = [Float](repeating: .nan, count: tokenCount * rows)
+                    let stride = rows + 3
+                    var y = [Float](repeating: .nan, count: tokenCount * stride)
                     weights.withUnsafeBytes { w in
                         activations.withUnsafeBytes { a in
                             y.withUnsafeMutableBufferPointer { out in
                                 multiply(RowTile(
                                     rows: rows, weights: w.baseAddress!, rowBytes: fixture.rowBytes, activations: a.baseAddress!,
-                                    activationRowBytes: rowBytes, tokens: 0..<tokenCount, blocks: n / kernels.blockLength,
-                                    y: out.baseAddress!, outputStride: rows))
+                                    activationRowBytes: rowBytes, tokens: 0..<tokenCount, blocks: blocks,
+                                    y: out.baseAddress!, outputStride: stride))
                             }
                             for b in 0..<tokenCount {
                                 for r in 0..<rows {
-                                    let dot = dotRow(w.baseAddress! + (r % 4) * fixture.rowBytes, a.baseAddress! + b * rowBytes, n)
-                                    #expect(y[b * rows + r].bitPattern == dot.bitPattern,
+                                    let dot = dotRow(w.baseAddress! + r * fixture.rowBytes, a.baseAddress! + b * rowBytes, n)
+                                    #expect(y[b * stride + r].bitPattern == dot.bitPattern,
                                             "\(fixture.type.name) row \(r) of \(rows), token \(b) of \(tokenCount)\(batchKernel ? " (batch kernel)" : "")")
                                 }
                             }

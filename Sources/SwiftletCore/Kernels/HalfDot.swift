@@ -50,7 +50,7 @@ public enum HalfDot {
     /// head). With `exactProducts` (an f16 cache: keys and queries are f16 values, whose
     /// products are exact in f32) the multiply-adds are fused, with the same results.
     @inline(__always)
-    static func batchedDots(
+    public static func batchedDots(
         _ key: UnsafePointer<Float>, queries: UnsafePointer<Float>, queryStride: Int, heads: Int, count: Int, exactProducts: Bool
     ) -> SIMD4<Float> {
         precondition(heads >= 1 && heads <= 4 && count % 16 == 0)
@@ -76,7 +76,7 @@ public enum HalfDot {
     /// over j in 0..<span, where v_j = `vectors[j]` (nil: masked, skipped). Each lane's sum
     /// stays in registers across the whole span instead of going back to memory per vector.
     /// `scratch` holds heads × 16 × width floats.
-    static func batchedWeightedSums(
+    public static func batchedWeightedSums(
         heads: Int, weights: UnsafePointer<Float>, span: Int, width: Int, exactProducts: Bool,
         vectors: UnsafePointer<UnsafePointer<Float>?>, scratch: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>
     ) {

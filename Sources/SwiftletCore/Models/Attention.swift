@@ -5,10 +5,11 @@
 /// `keys`, `values`: a layer's cached rows as floats ([capacity × kv width], position p in
 /// row p % capacity).
 extension Transformer {
-    /// One query head of the single token at `position`.
+    /// One query head of the single token at `position`. `scratch` holds `scratchFloats`.
     func attendHead(
         head: Int, position: Int, window: Int?, query: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>,
-        keys: UnsafePointer<Float>, values: UnsafePointer<Float>, capacity: Int, half: Bool
+        keys: UnsafePointer<Float>, values: UnsafePointer<Float>, capacity: Int, half: Bool,
+        scratch: UnsafeMutablePointer<Float>, scratchFloats: Int
     ) {
         let c = config
         let hd = c.headDimension
@@ -17,23 +18,22 @@ extension Transformer {
         func row(_ rows: UnsafePointer<Float>, _ j: Int) -> UnsafePointer<Float>? {
             visible.position(j).map { rows + ($0 % capacity) * c.kvWidth + kvOffset }
         }
-        // scores: [span], q: [hd], lanes: [step × hd]
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: visible.span + hd + HalfDot.Order.single.step * hd) { buffer in
-            let scores = buffer.baseAddress!
-            let q = scores + visible.span, lanes = q + hd
-            for i in 0..<hd { q[i] = half ? HalfPrecision.float(fromHalf: HalfPrecision.half(fromFloat: query[i])) : query[i] }
-            for j in 0..<visible.span {
-                scores[j] = row(keys, j).map { score(HalfDot.dot($0, q, count: hd, order: .single)) } ?? -.infinity
-            }
-            Ops.softmax(scores, count: visible.span)
-            if half { Ops.roundToHalf(scores, count: visible.span) }
-            // Masked positions would add 0·0; they are skipped.
-            let sum = HalfDot.WeightedSum(order: .single, width: hd, scratch: lanes)
-            for j in 0..<visible.span {
-                if let v = row(values, j) { sum.add(v, weight: scores[j], index: j) }
-            }
-            sum.result(into: out)
+        // scratch: scores [span], q [hd], lanes [step × hd]
+        precondition(visible.span + (1 + HalfDot.Order.single.step) * hd <= scratchFloats)
+        let scores = scratch
+        let q = scores + visible.span, lanes = q + hd
+        for i in 0..<hd { q[i] = half ? HalfPrecision.float(fromHalf: HalfPrecision.half(fromFloat: query[i])) : query[i] }
+        for j in 0..<visible.span {
+            scores[j] = row(keys, j).map { score(HalfDot.dot($0, q, count: hd, order: .single)) } ?? -.infinity
         }
+        Ops.softmax(scores, count: visible.span)
+        if half { Ops.roundToHalf(scores, count: visible.span) }
+        // Masked positions would add 0·0; they are skipped.
+        let sum = HalfDot.WeightedSum(order: .single, width: hd, scratch: lanes)
+        for j in 0..<visible.span {
+            if let v = row(values, j) { sum.add(v, weight: scores[j], index: j) }
+        }
+        sum.result(into: out)
     }
 
     /// The query heads sharing key head `kvHead`, for the token at `position` of a batch:

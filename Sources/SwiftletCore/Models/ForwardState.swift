@@ -11,6 +11,7 @@ public final class ForwardState {
     let projected: UnsafeMutablePointer<Float>    // [batch × d]
     let gate: UnsafeMutablePointer<Float>         // [batch × ffn]
     let up: UnsafeMutablePointer<Float>           // [batch × ffn]
+    let ropeTables: UnsafeMutablePointer<Float>   // [batch × head_dim] cos/sin pairs per position
     let activations: UnsafeMutableRawPointer      // [3 slots × activationSlotBytes] bytes
     /// One quantized input: batch × the widest quantized row.
     let activationSlotBytes: Int
@@ -38,6 +39,7 @@ public final class ForwardState {
         projected = floats(maxBatch * c.embeddingLength)
         gate = floats(maxBatch * c.feedForwardLength)
         up = floats(maxBatch * c.feedForwardLength)
+        ropeTables = floats(maxBatch * c.headDimension)
         logits = floats(maxBatch * c.vocabularySize)
         let widest = weights.reduce(0) { max($0, $1.activationRowBytes) }
         activationSlotBytes = (maxBatch * widest + 63) / 64 * 64

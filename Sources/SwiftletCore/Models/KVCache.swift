@@ -24,6 +24,12 @@ public final class KVCache {
     /// rather than once per query head and token.
     let floatKeys: UnsafeMutablePointer<Float>?    // [max capacity × kv_heads·head_dim]
     let floatValues: UnsafeMutablePointer<Float>?  // [max capacity × kv_heads·head_dim]
+    /// Scratch for one token's attention, a slice per query head, so that decoding
+    /// allocates nothing: `headScratchFloats` each (scores over the visible span, the
+    /// query, the weighted sum's lanes).
+    let headScratch: UnsafeMutablePointer<Float>   // [heads × headScratchFloats]
+    let headScratchFloats: Int
+    let headCount: Int
 
     public init(config: ModelConfig, contextSize: Int, maxBatch: Int, precision: Precision = .f16) {
         self.contextSize = contextSize
@@ -39,6 +45,10 @@ public final class KVCache {
         let staging = precision == .f16 ? (capacity.max() ?? 0) * config.kvWidth : 0
         floatKeys = staging > 0 ? .allocate(capacity: staging) : nil
         floatValues = staging > 0 ? .allocate(capacity: staging) : nil
+        // The span covers whole groups of 64 positions on both sides of the visible ones.
+        headScratchFloats = (capacity.max() ?? 0) + 128 + (1 + HalfDot.Order.single.step) * config.headDimension
+        headCount = config.headCount
+        headScratch = .allocate(capacity: headCount * headScratchFloats)
     }
 
     deinit {
@@ -46,12 +56,13 @@ public final class KVCache {
         values.forEach { $0.deallocate() }
         floatKeys?.deallocate()
         floatValues?.deallocate()
+        headScratch.deallocate()
     }
 
     /// Bytes held, for reporting memory use.
     public var byteCount: Int {
         let staging = floatKeys == nil ? 0 : (capacity.max() ?? 0) * kvWidth * 4 * 2
-        return capacity.reduce(0, +) * kvWidth * precision.bytes * 2 + staging
+        return capacity.reduce(0, +) * kvWidth * precision.bytes * 2 + staging + headCount * headScratchFloats * 4
     }
 
     /// Stores the key and value rows ([kv_heads·head_dim] each) of `position`.

@@ -110,13 +110,10 @@ public final class Transformer {
             if let norm = w.keyNorm {
                 for h in 0..<c.kvHeadCount { Ops.rmsNorm(k + h * hd, weight: norm, into: k + h * hd, count: hd, epsilon: c.rmsEpsilon) }
             }
-            // table: [hd] cos/sin pairs for this position
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: hd) { buffer in
-                let table = buffer.baseAddress!
-                rotary.angles(position: start + b, into: table)
-                rotary.apply(q, heads: c.headCount, headStride: hd, table: table)
-                rotary.apply(k, heads: c.kvHeadCount, headStride: hd, table: table)
-            }
+            let table = s.ropeTables + b * hd
+            rotary.angles(position: start + b, into: table)
+            rotary.apply(q, heads: c.headCount, headStride: hd, table: table)
+            rotary.apply(k, heads: c.kvHeadCount, headStride: hd, table: table)
             if c.queryScale != 1 { Ops.scale(q, by: c.queryScale, count: c.queryWidth) }
             cache.store(layer: layer, position: start + b, key: k, value: s.v + b * c.kvWidth)
         }
@@ -136,7 +133,8 @@ public final class Transformer {
         } else {
             parallel(c.headCount) { h in
                 attendHead(head: h, position: start, window: window, query: s.q + h * hd, into: s.attention + h * hd,
-                           keys: rows.keys, values: rows.values, capacity: capacity, half: half)
+                           keys: rows.keys, values: rows.values, capacity: capacity, half: half,
+                           scratch: cache.headScratch + h * cache.headScratchFloats, scratchFloats: cache.headScratchFloats)
             }
         }
 
