@@ -47,15 +47,9 @@ enum X86SuperBlockTiles {
     /// [8 groups of 4 values × rows × 4 bytes], so vector g holds group g of every row.
     @inline(__always)
     static func storeTransposed(_ run: (_ row: Int) -> __m256i, into out: UnsafeMutableRawPointer) {
-        // rowRuns: [rows × 32] bytes
-        withUnsafeTemporaryAllocation(byteCount: 32 * rows, alignment: 32) { buffer in
-            let rowRuns = buffer.baseAddress!
-            for r in 0..<rows { rowRuns.storeBytes(of: run(r), toByteOffset: 32 * r, as: __m256i.self) }
-            for g in 0..<8 {
-                for r in 0..<rows {
-                    out.storeBytes(of: rowRuns.load(fromByteOffset: 32 * r + 4 * g, as: UInt32.self), toByteOffset: 4 * (rows * g + r), as: UInt32.self)
-                }
-            }
+        for r in 0..<rows {
+            let words = unsafeBitCast(run(r), to: SIMD8<UInt32>.self)
+            for g in 0..<8 { out.storeBytes(of: words[g], toByteOffset: 4 * (rows * g + r), as: UInt32.self) }
         }
     }
 
