@@ -31,8 +31,7 @@ enum X86SuperBlockTiles {
     ) {
         guard p.rows == rows else { return Format.multiplyBatchByRows(p) }
         // groups: [blocks × groupBytes]
-        withUnsafeTemporaryAllocation(byteCount: p.blocks * groupBytes, alignment: 64) { buffer in
-            let groups = buffer.baseAddress!
+        withScratch(byteCount: p.blocks * groupBytes) { groups in
             for block in 0..<p.blocks {
                 unpack({ p.weights + $0 * p.rowBytes + block * Format.blockBytes }, groups + block * groupBytes)
             }
@@ -85,8 +84,8 @@ enum X86SuperBlockTiles {
 }
 
 extension Q4_K {
-    /// The transposed tiles' rows for a batch (from 4 tokens, where llama.cpp's matrix kernel starts).
-    public static func tileRows(tokens: Int) -> Int { tokens >= 4 ? X86SuperBlockTiles.rows : 4 }
+    /// The transposed tiles' rows where llama.cpp's matrix kernel takes part of the batch.
+    public static func tileRows(tokens: Int) -> Int { batchKernelTokens(of: tokens) > 0 ? X86SuperBlockTiles.rows : 4 }
 
     // One super-block of the tile's rows (a group):
     //   quants [8 runs × 8 groups × rows × 4] bytes
@@ -138,8 +137,8 @@ extension Q4_K {
 }
 
 extension Q6_K {
-    /// The transposed tiles' rows for a batch (from 8 tokens, where llama.cpp's matrix kernel starts).
-    public static func tileRows(tokens: Int) -> Int { tokens >= 8 ? X86SuperBlockTiles.rows : 4 }
+    /// The transposed tiles' rows where llama.cpp's matrix kernel takes part of the batch.
+    public static func tileRows(tokens: Int) -> Int { batchKernelTokens(of: tokens) > 0 ? X86SuperBlockTiles.rows : 4 }
 
     // One super-block of the tile's rows (a group):
     //   quants [8 runs × 8 groups × rows × 4] bytes (unsigned, 0–63)

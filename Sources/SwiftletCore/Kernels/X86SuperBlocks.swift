@@ -7,13 +7,6 @@ import _Builtin_intrinsics.intel
 /// 63 · 127 · 2, far inside int16), so these equal the portable loops in KQuants.swift;
 /// only the float steps after them carry llama.cpp's rounding order.
 enum X86SuperBlocks {
-    /// Q4_K: for each 64 values c, scales[2c]·Σ low nibbles·a + scales[2c+1]·Σ high nibbles·a
-    /// (`qs`: the block's 128 quant bytes, `a`: the 256 activation bytes).
-    @inline(__always)
-    static func q4KScaledSums(_ qs: UnsafeRawPointer, _ a: UnsafeRawPointer, scales: SIMD8<Int32>) -> SIMD4<Int32> {
-        q4KScaledSums(run: { q4KRun(qs, $0) }, a, scale: { Int16(truncatingIfNeeded: scales[$0]) })
-    }
-
     /// Run `j` of a Q4_K block's 8 runs of 32 values: the low nibbles of bytes 32c…32c+31
     /// for j = 2c, their high nibbles for j = 2c + 1.
     @inline(__always)
@@ -22,9 +15,12 @@ enum X86SuperBlocks {
         return j % 2 == 0 ? lowNibbles(bytes) : highNibbles(bytes)
     }
 
-    /// The same from the runs and scales however they are held (a block, or unpacked).
+    /// Q4_K: for each 64 values c, scales[2c]·Σ low nibbles·a + scales[2c+1]·Σ high nibbles·a
+    /// (`qs`: the block's 128 quant bytes, `a`: the 256 activation bytes).
     @inline(__always)
-    static func q4KScaledSums(run: (Int) -> __m256i, _ a: UnsafeRawPointer, scale: (Int) -> Int16) -> SIMD4<Int32> {
+    static func q4KScaledSums(_ qs: UnsafeRawPointer, _ a: UnsafeRawPointer, scales: SIMD8<Int32>) -> SIMD4<Int32> {
+        func run(_ j: Int) -> __m256i { q4KRun(qs, j) }
+        func scale(_ j: Int) -> Int16 { Int16(truncatingIfNeeded: scales[j]) }
         func part(_ c: Int) -> __m256i {
             let low = _mm256_maddubs_epi16(run(2 * c), load(a + 64 * c))
             let high = _mm256_maddubs_epi16(run(2 * c + 1), load(a + 64 * c + 32))
@@ -48,14 +44,6 @@ enum X86SuperBlocks {
         return weighted.evenHalf &+ weighted.oddHalf
     }
 
-    /// Q6_K's 8 lanes as ggml_vec_dot_q6_K_q8_K (AVX2) forms them: lane k holds
-    /// scale·q·qa of the values whose position mod 32 is in 4k ..< 4k + 4 (q unsigned,
-    /// 0–63), less 32·(scales[2k]·bsums[2k] + scales[2k+1]·bsums[2k+1]).
-    @inline(__always)
-    static func q6KLanes(_ block: UnsafeRawPointer, _ activation: UnsafeRawPointer) -> SIMD8<Int32> {
-        q6KLanes(run: { q6KRun(block, $0) }, scales: block.loadUnaligned(fromByteOffset: 192, as: SIMD16<Int8>.self), activation)
-    }
-
     /// Run `m` of a Q6_K block's 8 runs of 32 unsigned 6-bit values (KQuants.swift, Q6_K's
     /// layout): half m / 4, quarter m % 4.
     @inline(__always)
@@ -69,9 +57,13 @@ enum X86SuperBlocks {
         return _mm256_or_si256(nibbles, bits)
     }
 
-    /// The same from the runs and scales however they are held (a block, or unpacked).
+    /// Q6_K's 8 lanes as ggml_vec_dot_q6_K_q8_K (AVX2) forms them: lane k holds
+    /// scale·q·qa of the values whose position mod 32 is in 4k ..< 4k + 4 (q unsigned,
+    /// 0–63), less 32·(scales[2k]·bsums[2k] + scales[2k+1]·bsums[2k+1]).
     @inline(__always)
-    static func q6KLanes(run: (Int) -> __m256i, scales: SIMD16<Int8>, _ activation: UnsafeRawPointer) -> SIMD8<Int32> {
+    static func q6KLanes(_ block: UnsafeRawPointer, _ activation: UnsafeRawPointer) -> SIMD8<Int32> {
+        let scales = block.loadUnaligned(fromByteOffset: 192, as: SIMD16<Int8>.self)
+        func run(_ m: Int) -> __m256i { q6KRun(block, m) }
         let aq = Q8_K.quants(activation)
         var acc = _mm256_setzero_si256()
         for m in 0..<8 {

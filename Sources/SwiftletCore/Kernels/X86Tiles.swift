@@ -2,9 +2,11 @@
 import _Builtin_intrinsics.intel
 
 /// Prefill's matrix product for the 32-value block formats (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0)
-/// in AVX2: 4 weight rows are unpacked once into plain bytes and float scales, then every
-/// token of the batch meets them, so the per-block work left per row and token is one
-/// multiply-add of bytes, one of pairs, a conversion and the fused accumulation.
+/// on x86: a tile of 4 or 8 weight rows is unpacked once into plain bytes and float
+/// scales, then every token of the batch meets them, so the per-block work left per row and
+/// token is one 4-byte dot product (`vpdpbusd` with VNNI, else two multiply-adds), a
+/// conversion, the scale product and the fused accumulation; with AVX-512 two rows share
+/// each instruction.
 ///
 /// The sums are those of `IntegerDot.blockDot`, lane for lane: lanes of centred formats
 /// are formed as Σ q·y − offset·Σ y over each 4 values (exact integers either way), and
@@ -36,8 +38,7 @@ enum X86Tiles {
         let (weights, rowBytes, blocks) = (p.weights, p.rowBytes, p.blocks)
         // quants: [blocks × rows × 32] bytes; scales: [blocks × rows] each as 8 equal floats
         // (an operand as it is); minimums: [blocks × rows] floats
-        withUnsafeTemporaryAllocation(byteCount: blocks * rows * (32 + 32 + 4), alignment: 32) { buffer in
-            let unpacked = buffer.baseAddress!
+        withScratch(byteCount: blocks * rows * (32 + 32 + 4)) { unpacked in
             let scales = (unpacked + blocks * rows * 32).assumingMemoryBound(to: Float.self)
             let minimums = scales + blocks * rows * 8
             for block in 0..<blocks {

@@ -16,7 +16,7 @@ extension Transformer {
         let kvOffset = (head / (c.headCount / c.kvHeadCount)) * hd
         let visible = VisibleSpan(position: position, window: window, group: HalfDot.Order.single.step)
         func row(_ rows: UnsafePointer<Float>, _ j: Int) -> UnsafePointer<Float>? {
-            visible.position(j).map { rows + ($0 % capacity) * c.kvWidth + kvOffset }
+            visible.row(j, of: rows, capacity: capacity, rowStride: c.kvWidth, offset: kvOffset)
         }
         // scratch: scores [span], q [hd], lanes [step × hd]
         precondition(visible.span + (1 + HalfDot.Order.single.step) * hd <= scratchFloats)
@@ -50,16 +50,16 @@ extension Transformer {
         let visible = VisibleSpan(position: position, window: window, group: HalfDot.Order.batched.step)
         let span = visible.span
         func row(_ rows: UnsafePointer<Float>, _ j: Int) -> UnsafePointer<Float>? {
-            visible.position(j).map { rows + ($0 % capacity) * c.kvWidth + kvOffset }
+            visible.row(j, of: rows, capacity: capacity, rowStride: c.kvWidth, offset: kvOffset)
         }
         // valueRows: [span] (nil where masked), then floats: scores [4 × span], q [4 × hd],
         // lanes [4 × step × hd]
         let floats = 4 * (span + hd + HalfDot.Order.batched.step * hd)
         let pointerBytes = span * MemoryLayout<UnsafePointer<Float>?>.stride
-        withUnsafeTemporaryAllocation(byteCount: pointerBytes + floats * 4, alignment: 64) { buffer in
-            let valueRows = buffer.baseAddress!.bindMemory(to: UnsafePointer<Float>?.self, capacity: span)
+        withScratch(byteCount: pointerBytes + floats * 4) { buffer in
+            let valueRows = buffer.bindMemory(to: UnsafePointer<Float>?.self, capacity: span)
             for j in 0..<span { valueRows[j] = row(values, j) }
-            let scores = (buffer.baseAddress! + pointerBytes).bindMemory(to: Float.self, capacity: floats)
+            let scores = (buffer + pointerBytes).bindMemory(to: Float.self, capacity: floats)
             let q = scores + 4 * span, lanes = q + 4 * hd
             for first in stride(from: group * kvHead, to: group * (kvHead + 1), by: 4) {
                 let heads = min(4, group * (kvHead + 1) - first)
@@ -112,10 +112,11 @@ private struct VisibleSpan {
         span = (position / group + 1) * group - groupStart
     }
 
-    /// The absolute position of index j, nil where it is masked.
+    /// The cached row of index j (position p at row p % capacity of `rows`, `rowStride`
+    /// floats apart, from `offset`), nil where it is masked.
     @inline(__always)
-    func position(_ j: Int) -> Int? {
+    func row(_ j: Int, of rows: UnsafePointer<Float>, capacity: Int, rowStride: Int, offset: Int) -> UnsafePointer<Float>? {
         let p = groupStart + j
-        return p >= first && p <= last ? p : nil
+        return p >= first && p <= last ? rows + (p % capacity) * rowStride + offset : nil
     }
 }

@@ -159,10 +159,9 @@ public final class Transformer {
         WeightMatrix.multiply(
             w.gate, into: s.gate, w.up, into: s.up,
             input: s.normed, batch: n, scratch: s.activations, slotBytes: s.activationSlotBytes, parallel: parallel)
-        // gate ← activation(gate) · up, a token's row per task for a batch.
-        let rowsPerTask = n >= 16 ? 1 : n
-        parallel((n + rowsPerTask - 1) / rowsPerTask) { task in
-            let range = (task * rowsPerTask * f)..<(min(n, (task + 1) * rowsPerTask) * f)
+        // gate ← activation(gate) · up, token by token.
+        forEachToken(n, parallel) { b in
+            let range = (b * f)..<((b + 1) * f)
             switch (c.activation, exactGELU) {
             case (.silu, _):
                 var i = range.lowerBound
