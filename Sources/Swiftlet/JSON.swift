@@ -1,5 +1,8 @@
+import SwiftletCore
+
 /// A JSON value with object keys in the order they were written, so that the CLI's
-/// `--json` output is stable for the scripts and tests that read it.
+/// `--json` output is stable for the scripts and tests that read it. Strings and numbers
+/// are written by the core's `JSONText`, the one writer every part of Swiftlet uses.
 public indirect enum JSON: Equatable, Sendable {
     case null
     case bool(Bool)
@@ -14,59 +17,47 @@ public indirect enum JSON: Equatable, Sendable {
 
     /// The value as JSON text; `indent` > 0 pretty-prints.
     public func rendered(indent: Int = 0) -> String {
-        var out = ""
+        var out: [UInt8] = []
         write(to: &out, indent: indent, depth: 0)
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 
-    private func write(to out: inout String, indent: Int, depth: Int) {
-        let newline = indent > 0 ? "\n" : ""
-        let pad = { (level: Int) in String(repeating: " ", count: indent * level) }
+    private func write(to out: inout [UInt8], indent: Int, depth: Int) {
+        func newline() { if indent > 0 { out.append(UInt8(ascii: "\n")) } }
+        func pad(_ level: Int) { out += repeatElement(UInt8(ascii: " "), count: indent * level) }
         switch self {
-        case .null: out += "null"
-        case let .bool(b): out += b ? "true" : "false"
-        case let .int(i): out += String(i)
-        case let .uint(u): out += String(u)
-        case let .double(d): out += d.isFinite ? "\(d)" : "null"
-        case let .string(s): JSON.writeString(s, to: &out)
+        case .null: out += "null".utf8
+        case let .bool(b): out += (b ? "true" : "false").utf8
+        case let .int(i): JSONText.appendNumber(i, to: &out)
+        case let .uint(u): JSONText.appendNumber(u, to: &out)
+        case let .double(d): JSONText.appendNumber(d, to: &out)
+        case let .string(s): JSONText.appendString(s.utf8, to: &out)
         case let .array(items):
-            guard !items.isEmpty else { out += "[]"; return }
-            out += "[" + newline
+            guard !items.isEmpty else { out += "[]".utf8; return }
+            out.append(UInt8(ascii: "["))
+            newline()
             for (i, item) in items.enumerated() {
-                out += pad(depth + 1)
+                pad(depth + 1)
                 item.write(to: &out, indent: indent, depth: depth + 1)
-                out += (i < items.count - 1 ? "," : "") + newline
+                if i < items.count - 1 { out.append(UInt8(ascii: ",")) }
+                newline()
             }
-            out += pad(depth) + "]"
+            pad(depth)
+            out.append(UInt8(ascii: "]"))
         case let .object(fields):
-            guard !fields.isEmpty else { out += "{}"; return }
-            out += "{" + newline
+            guard !fields.isEmpty else { out += "{}".utf8; return }
+            out.append(UInt8(ascii: "{"))
+            newline()
             for (i, (key, value)) in fields.enumerated() {
-                out += pad(depth + 1)
-                JSON.writeString(key, to: &out)
-                out += indent > 0 ? ": " : ":"
+                pad(depth + 1)
+                JSONText.appendString(key.utf8, to: &out)
+                out += (indent > 0 ? ": " : ":").utf8
                 value.write(to: &out, indent: indent, depth: depth + 1)
-                out += (i < fields.count - 1 ? "," : "") + newline
+                if i < fields.count - 1 { out.append(UInt8(ascii: ",")) }
+                newline()
             }
-            out += pad(depth) + "}"
+            pad(depth)
+            out.append(UInt8(ascii: "}"))
         }
-    }
-
-    private static func writeString(_ s: String, to out: inout String) {
-        out += "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        out += "\""
     }
 }

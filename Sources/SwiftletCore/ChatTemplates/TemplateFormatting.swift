@@ -5,53 +5,14 @@ enum TemplateFormatting {
 
     static func integer(_ value: Int) -> [UInt8] { Array(String(value).utf8) }
 
-    /// Python's `repr(float)`: the shortest digits that round-trip (Swift finds those), laid
-    /// out the Python way: positional for exponents -4 through 15, else `1e+16` style.
+    /// Python's `repr(float)`: JSON's number (shortest round-trip digits, laid out the Python
+    /// way) for finite values, `nan` and `inf` otherwise.
     static func float(_ value: Double) -> [UInt8] {
         if value.isNaN { return Array("nan".utf8) }
         if value.isInfinite { return Array((value < 0 ? "-inf" : "inf").utf8) }
-        // Swift's description is "-?digits(.digits)?(e[+-]digits)?": take digits and exponent.
-        var digits: [UInt8] = []
-        var pointPosition: Int? = nil
-        var exponent = 0
-        var negative = false
-        var exponentSign = 1
-        var inExponent = false
-        for byte in value.description.utf8 {
-            switch byte {
-            case UInt8(ascii: "-") where !inExponent: negative = true
-            case UInt8(ascii: "-"): exponentSign = -1
-            case UInt8(ascii: "+"): break
-            case UInt8(ascii: "."): pointPosition = digits.count
-            case UInt8(ascii: "e"), UInt8(ascii: "E"): inExponent = true
-            default:
-                if inExponent { exponent = exponent * 10 + Int(byte - 48) } else { digits.append(byte) }
-            }
-        }
-        // value = 0.d1d2d3... × 10^decimalPoint once leading zeros are dropped.
-        var decimalPoint = (pointPosition ?? digits.count) + exponentSign * exponent
-        while digits.count > 1 && digits[0] == UInt8(ascii: "0") { digits.removeFirst(); decimalPoint -= 1 }
-        while digits.count > 1 && digits[digits.count - 1] == UInt8(ascii: "0") { digits.removeLast() }
-        var result: [UInt8] = negative ? [UInt8(ascii: "-")] : []
-        if digits == [UInt8(ascii: "0")] { return result + Array("0.0".utf8) }
-        let leadExponent = decimalPoint - 1
-        if leadExponent >= -4 && leadExponent < 16 {
-            if decimalPoint <= 0 {
-                result += Array("0.".utf8) + [UInt8](repeating: UInt8(ascii: "0"), count: -decimalPoint) + digits
-            } else if decimalPoint >= digits.count {
-                result += digits + [UInt8](repeating: UInt8(ascii: "0"), count: decimalPoint - digits.count)
-                result += Array(".0".utf8)
-            } else {
-                result += digits[..<decimalPoint] + [UInt8(ascii: ".")] + digits[decimalPoint...]
-            }
-            return result
-        }
-        result.append(digits[0])
-        if digits.count > 1 { result += [UInt8(ascii: ".")] + digits[1...] }
-        result += [UInt8(ascii: "e"), UInt8(ascii: leadExponent < 0 ? "-" : "+")]
-        let magnitude = leadExponent < 0 ? -leadExponent : leadExponent
-        if magnitude < 10 { result.append(UInt8(ascii: "0")) }
-        return result + integer(magnitude)
+        var result: [UInt8] = []
+        JSONText.appendNumber(value, to: &result)
+        return result
     }
 
     /// A decimal integer (optional sign, `_` separators as Python allows); nil on overflow.

@@ -1,6 +1,7 @@
 /// The `tojson` filter as Hugging Face defines it: Python's `json.dumps(value,
 /// ensure_ascii=False, indent=indent, separators=separators, sort_keys=sort_keys)` (not
-/// Jinja's HTML-safe variant), so non-ASCII text stays as is.
+/// Jinja's HTML-safe variant), so non-ASCII text stays as is. Strings and numbers come from
+/// the core's one writer, `JSONText`; this adds Python's layout and its `NaN`/`Infinity`.
 extension TemplateRenderer {
     struct JSONStyle {
         var indent: [UInt8]?
@@ -38,12 +39,12 @@ extension TemplateRenderer {
         switch value {
         case .none: output += TemplateText.bytes("null")
         case let .bool(flag): output += TemplateText.bytes(flag ? "true" : "false")
-        case let .int(number): output += TemplateFormatting.integer(number)
+        case let .int(number): JSONText.appendNumber(number, to: &output)
         case let .double(number):
             if number.isNaN { output += TemplateText.bytes("NaN") }
             else if number.isInfinite { output += TemplateText.bytes(number < 0 ? "-Infinity" : "Infinity") }
-            else { output += TemplateFormatting.float(number) }
-        case let .string(bytes): Self.appendJSONString(bytes, asciiOnly: style.asciiOnly, to: &output)
+            else { JSONText.appendNumber(number, to: &output) }
+        case let .string(bytes): JSONText.appendString(bytes, escapingNonASCII: style.asciiOnly, to: &output)
         case let .list(items):
             try appendContainer(open: UInt8(ascii: "["), close: UInt8(ascii: "]"), count: items.count, style: style,
                                 level: level, to: &output) { (index, output) throws(ChatTemplateError) in
@@ -59,10 +60,10 @@ extension TemplateRenderer {
             try appendContainer(open: UInt8(ascii: "{"), close: UInt8(ascii: "}"), count: entries.count, style: style,
                                 level: level, to: &output) { (index, output) throws(ChatTemplateError) in
                 switch entries[index].key {
-                case let .string(key): Self.appendJSONString(key, asciiOnly: style.asciiOnly, to: &output)
+                case let .string(key): JSONText.appendString(key, escapingNonASCII: style.asciiOnly, to: &output)
                 case .none: output += TemplateText.bytes("\"null\"")
                 case let .bool(flag): output += TemplateText.bytes(flag ? "\"true\"" : "\"false\"")
-                case .int, .double: Self.appendJSONString(entries[index].key.text, asciiOnly: false, to: &output)
+                case .int, .double: JSONText.appendString(entries[index].key.text, to: &output)
                 default: throw failure("keys must be str, int, float, bool or None, not \(entries[index].key.typeName)", at: location)
                 }
                 output += style.keySeparator
@@ -90,45 +91,5 @@ extension TemplateRenderer {
             for _ in 0..<level { output += indent }
         }
         output.append(close)
-    }
-
-    /// A JSON string literal; `asciiOnly` escapes non-ASCII as `\uXXXX` (surrogate pairs
-    /// above U+FFFF), as `ensure_ascii=True` does.
-    static func appendJSONString(_ bytes: [UInt8], asciiOnly: Bool, to output: inout [UInt8]) {
-        output.append(UInt8(ascii: "\""))
-        var index = 0
-        while index < bytes.count {
-            let byte = bytes[index]
-            index += 1
-            if asciiOnly && byte >= 0x80 {
-                let (value, length) = TemplateText.scalar(in: bytes, at: index - 1)
-                index += length - 1
-                let units: [UInt32] = value < 0x10000 ? [value] : [0xD800 + ((value - 0x10000) >> 10), 0xDC00 + ((value - 0x10000) & 0x3FF)]
-                for unit in units { output += [0x5C, UInt8(ascii: "u")] + TemplateValue.hexDigits(unit, width: 4) }
-                continue
-            }
-            switch byte {
-            case UInt8(ascii: "\""): output += [0x5C, UInt8(ascii: "\"")]
-            case UInt8(ascii: "\\"): output += [0x5C, 0x5C]
-            case 0x0A: output += [0x5C, UInt8(ascii: "n")]
-            case 0x0D: output += [0x5C, UInt8(ascii: "r")]
-            case 0x09: output += [0x5C, UInt8(ascii: "t")]
-            case 0x08: output += [0x5C, UInt8(ascii: "b")]
-            case 0x0C: output += [0x5C, UInt8(ascii: "f")]
-            case 0x00..<0x20: output += TemplateText.bytes("\\u00") + TemplateValue.hexDigits(UInt32(byte), width: 2)
-            default: output.append(byte)
-            }
-        }
-        output.append(UInt8(ascii: "\""))
-    }
-}
-
-/// JSON text for the shells that describe things to JavaScript or HTTP clients.
-public enum JSONText {
-    /// `text` (UTF-8) as a JSON string literal, non-ASCII kept as is.
-    public static func quoted(_ text: [UInt8]) -> [UInt8] {
-        var output: [UInt8] = []
-        TemplateRenderer.appendJSONString(text, asciiOnly: false, to: &output)
-        return output
     }
 }

@@ -1,3 +1,7 @@
+// The chat-template layer: text in, text out. It uses nothing of the core but Support/;
+// the model file and its special tokens reach it as strings through Engine/ChatFormatter,
+// so this layer and Tokenizer/ never depend on each other.
+
 /// One turn of a conversation, as chat templates see it (`message.role`, `message.content`).
 public struct ChatMessage: Sendable {
     public var role: String
