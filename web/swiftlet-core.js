@@ -1,19 +1,31 @@
 // Thin JavaScript over swiftlet.wasm's C ABI (Sources/SwiftletWasm/Exports.swift): handles
 // become objects, errors become SwiftletError, text crosses as UTF-8. Runs wherever
 // WebAssembly does (the worker uses it; so do the Node tests). No dependencies.
+// The ABI's codes, layouts and the core's sampling defaults come from the module itself
+// (`swiftlet_abi`, Sources/SwiftletWasm/ABI.swift); none is written down here.
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-export const ErrorCode = Object.freeze({ badArgument: 1, outOfMemory: 2, invalidModel: 3, chatTemplate: 4, generation: 5 });
-export const FinishReason = Object.freeze(['none', 'endOfGeneration', 'maxTokens', 'stopString', 'contextFull', 'cancelled']);
+/** The ABI version this file speaks; a module of another version is refused. */
+export const abiVersion = 1;
 
 export class SwiftletError extends Error {
-  constructor(code, message) {
+  /** `code` as the module returns it; `kind` its name (`badArgument`, `invalidModel`, …). */
+  constructor(message, { code, kind }) {
     super(message);
     this.name = 'SwiftletError';
     this.code = code;
+    this.kind = kind;
   }
+}
+
+/** `{name: code}` turned around: code → name. */
+const namesByCode = (codes) => Object.freeze(Object.fromEntries(Object.entries(codes).map(([name, code]) => [code, name])));
+
+function deepFreeze(value) {
+  if (value && typeof value === 'object') Object.values(value).forEach(deepFreeze);
+  return Object.freeze(value);
 }
 
 export class SwiftletWasm {
@@ -27,6 +39,34 @@ export class SwiftletWasm {
 
   constructor(exports) {
     this.exports = exports;
+    /**
+     * The module's description of its ABI: {abiVersion, errorCodes, finishReasons,
+     * promptKinds ({name: code} each), stats (swiftlet_stats' slot names in order), sampling
+     * ([{name, default}]: swiftlet_start's f64 slots in order, with the core's defaults)}.
+     */
+    this.abi = this.#readDescription();
+    /** The core's sampling defaults by option name: what an option left out gets. */
+    this.defaultOptions = Object.freeze(Object.fromEntries(this.abi.sampling.map((field) => [field.name, field.default])));
+    /** Names by code: of an error (SwiftletError's `kind`), of a finish reason. */
+    this.errorKinds = namesByCode(this.abi.errorCodes);
+    this.finishReasons = namesByCode(this.abi.finishReasons);
+  }
+
+  #readDescription() {
+    if (typeof this.exports.swiftlet_abi !== 'function') {
+      throw new Error(`this WebAssembly module has no swiftlet_abi export: it is not a Swiftlet module of ABI version ${abiVersion} (rebuild it with scripts/build-wasm)`);
+    }
+    this.exports.swiftlet_abi();
+    let abi;
+    try {
+      abi = JSON.parse(this.message());
+    } catch (error) {
+      throw new Error(`the module's ABI description is not JSON: ${error.message}`);
+    }
+    if (abi?.abiVersion !== abiVersion) {
+      throw new Error(`the module speaks Swiftlet ABI version ${abi?.abiVersion}, but this swiftlet-core.js speaks version ${abiVersion}: serve the .wasm and the .js files of one build`);
+    }
+    return deepFreeze(abi);
   }
 
   /** Bytes of module memory, viewed afresh (memory growth detaches old views). */
@@ -41,7 +81,8 @@ export class SwiftletWasm {
   }
 
   error() {
-    return new SwiftletError(this.exports.swiftlet_error_code(), this.message());
+    const code = this.exports.swiftlet_error_code();
+    return new SwiftletError(this.message(), { code, kind: this.errorKinds[code] });
   }
 
   alloc(size) {
@@ -155,16 +196,30 @@ export class Generation {
 
   /**
    * Starts an answer: `prompt` is a user message through the chat template, or raw text
-   * with `raw: true`; `messages` is a whole chat. Evaluates the prompt; returns its token count.
+   * with `raw: true`; `messages` is a whole chat. `options` are sampling settings by the
+   * names of `wasm.defaultOptions` (maxTokens, temperature, topK, topP, minP,
+   * repetitionPenalty, randomSeed), the defaults for those left out. Evaluates the prompt;
+   * returns its token count.
    */
-  start({ prompt, messages, raw = false }, { maxTokens = 512, topK = 40, temperature = 0.8, topP = 1, randomSeed = 0 } = {}) {
-    const e = this.wasm.exports;
+  start({ prompt, messages, raw = false }, options = {}) {
+    const { abi, defaultOptions, exports: e } = this.wasm;
+    for (const [name, value] of Object.entries(options)) {
+      if (!(name in defaultOptions)) {
+        throw new TypeError(`unknown option '${name}' (the options are ${Object.keys(defaultOptions).join(', ')})`);
+      }
+      if (value !== undefined && typeof value !== 'number') throw new TypeError(`option ${name} must be a number, not ${typeof value}`);
+    }
+    const settings = abi.sampling.map((field) => options[field.name] ?? field.default);
     const chat = !raw;
     const input = chat ? encodeMessages(messages ?? [{ role: 'user', content: prompt }]) : encoder.encode(prompt);
-    const address = this.wasm.copyIn(input);
+    // One block: the f64 settings first (the allocation is 16-aligned), then the prompt.
+    const settingsBytes = settings.length * 8;
+    const address = this.wasm.alloc(settingsBytes + input.length);
     try {
-      const count = e.swiftlet_start(this.handle, chat ? 1 : 0, address, input.length,
-        maxTokens, topK, temperature, topP, randomSeed >>> 0);
+      new Float64Array(e.memory.buffer, address, settings.length).set(settings);
+      this.wasm.bytes(address + settingsBytes, input.length).set(input);
+      const kind = chat ? abi.promptKinds.chat : abi.promptKinds.raw;
+      const count = e.swiftlet_start(this.handle, kind, address + settingsBytes, input.length, address, settings.length);
       if (count < 0) throw this.wasm.error();
       return count;
     } finally {
@@ -202,13 +257,15 @@ export class Generation {
     this.wasm.exports.swiftlet_reset(this.handle);
   }
 
+  /** The module's counters by their names in `wasm.abi.stats`; the finish reason by name. */
   stats() {
-    const e = this.wasm.exports;
-    const address = this.wasm.alloc(5 * 4);
+    const { abi, exports: e } = this.wasm;
+    const address = this.wasm.alloc(abi.stats.length * 4);
     try {
       if (e.swiftlet_stats(this.handle, address) < 0) throw this.wasm.error();
-      const [promptTokens, generatedTokens, tokensInContext, contextSize, finish] = new Int32Array(e.memory.buffer, address, 5);
-      return { promptTokens, generatedTokens, tokensInContext, contextSize, finishReason: FinishReason[finish] };
+      const values = new Int32Array(e.memory.buffer, address, abi.stats.length);
+      const stats = Object.fromEntries(abi.stats.map((name, slot) => [name, values[slot]]));
+      return { ...stats, finishReason: this.wasm.finishReasons[stats.finishReason] };
     } finally {
       e.swiftlet_free(address);
     }

@@ -25,6 +25,7 @@ const handlers = {
     generation = model.createGeneration(contextSize);
     const loaded = performance.now();
     return {
+      defaultOptions: wasm.defaultOptions,
       info: model.info,
       downloaded,
       modelBytes: record.size,

@@ -24,21 +24,25 @@ export class LlmInference {
   /**
    * Downloads (or finds in OPFS) the model and loads it in a worker. Options:
    * modelAssetPath (URL), sha256 (hex, verified before the model is marked cached),
-   * maxTokens, topK, topP, temperature, randomSeed, contextSize, onProgress({phase,
-   * loaded, total}) with phase 'download' | 'verify' | 'load' (and 'retry' with `attempt`
-   * when a dropped download resumes), and wasmUrl / workerUrl to
-   * serve those from elsewhere (by default the worker is next to this file, and the
-   * wasm is swiftlet-relaxed.wasm where the engine has relaxed SIMD, else swiftlet.wasm).
+   * contextSize, onProgress({phase, loaded, total}) with phase 'download' | 'verify' |
+   * 'load' (and 'retry' with `attempt` when a dropped download resumes), wasmUrl /
+   * workerUrl to serve those from elsewhere (by default the worker is next to this file,
+   * and the wasm is swiftlet-relaxed.wasm where the engine has relaxed SIMD, else
+   * swiftlet.wasm), and any sampling option of `defaultOptions` (maxTokens, temperature,
+   * topK, topP, minP, repetitionPenalty, randomSeed).
    */
   static async createFromOptions(options) {
     const llm = new LlmInference(options);
     try {
-      llm.loadStats = await llm.#request('load', {
+      const { defaultOptions, ...loadStats } = await llm.#request('load', {
         wasmUrl: new URL(options.wasmUrl ?? defaultWasmFile, here).href,
         modelUrl: new URL(options.modelAssetPath, globalThis.location?.href).href,
         sha256: options.sha256,
         contextSize: options.contextSize ?? 2048,
       }, (message) => options.onProgress?.(message));
+      llm.defaultOptions = Object.freeze(defaultOptions);
+      llm.loadStats = loadStats;
+      llm.setOptions(Object.fromEntries(Object.keys(defaultOptions).map((name) => [name, options[name]])));
     } catch (error) {
       llm.close();
       throw error;
@@ -49,24 +53,36 @@ export class LlmInference {
   #worker;
   #nextId = 1;
   #pending = new Map(); // id → {resolve, reject, onMessage}
-  #options = {}; // sampling: maxTokens, topK, topP, temperature, randomSeed
+  #options = {}; // the sampling options set; the module's defaults fill in the rest
   #busy = false; // a generation is in progress
 
   constructor(options) {
-    this.setOptions({ maxTokens: 512, topK: 40, topP: 1, temperature: 0.8, randomSeed: 0, ...options });
     this.#worker = new Worker(new URL(options.workerUrl ?? 'swiftlet-worker.js', here), { type: 'module' });
     this.#worker.onmessage = ({ data }) => this.#receive(data);
     this.#worker.onerror = (event) => this.#failAll(new Error(event.message || 'the Swiftlet worker failed'));
+    /**
+     * The sampling options and what each is when not given: the core's defaults, read
+     * from the module ({maxTokens, temperature, topK, topP, minP, repetitionPenalty, randomSeed}).
+     */
+    this.defaultOptions = null;
     /** {info, downloaded, modelBytes, downloadMs, loadMs} from loading. */
     this.loadStats = null;
     /** Stats of the last answer: tokens, prefill, time to first token, tokens/s. */
     this.lastStats = null;
   }
 
-  /** Changes sampling options for later calls (maxTokens, topK, topP, temperature, randomSeed). */
-  setOptions({ maxTokens, topK, topP, temperature, randomSeed }) {
-    const given = Object.entries({ maxTokens, topK, topP, temperature, randomSeed }).filter(([, v]) => v !== undefined);
-    Object.assign(this.#options, Object.fromEntries(given));
+  /** Changes sampling options (names as in `defaultOptions`) for later calls. */
+  setOptions(options) {
+    Object.assign(this.#options, this.#samplingOptions(options));
+  }
+
+  /** The given sampling options; an unknown name is an error rather than silently ignored. */
+  #samplingOptions(options) {
+    const unknown = Object.keys(options).filter((name) => !(name in this.defaultOptions));
+    if (unknown.length > 0) {
+      throw new TypeError(`unknown option ${unknown.map((name) => `'${name}'`).join(', ')} (the sampling options are ${Object.keys(this.defaultOptions).join(', ')})`);
+    }
+    return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
   }
 
   /**
@@ -89,13 +105,12 @@ export class LlmInference {
   async *generateResponseStream(prompt, { signal, raw = false, ...sampling } = {}) {
     signal?.throwIfAborted();
     if (this.#busy) throw new Error('a response is already being generated');
+    const options = { ...this.#options, ...this.#samplingOptions(sampling) };
     this.#busy = true;
     const input = Array.isArray(prompt) ? { messages: prompt } : { prompt, raw };
     const pieces = [];
     let outcome = null; // {result} or {error} once the worker has answered
     let wake = () => {};
-    const options = { ...this.#options };
-    for (const key of Object.keys(options)) if (sampling[key] !== undefined) options[key] = sampling[key];
     const done = this.#request('generate', { input, options }, (message) => {
       pieces.push(message.text);
       wake();

@@ -4,9 +4,21 @@ import SwiftletCore
 // text goes in and out as (address, length) of UTF-8 in module memory. A call that fails
 // returns 0 (handles, addresses) or -1 (counts) and leaves a code and a message for
 // `swiftlet_error_code` and, in the message buffer, `swiftlet_message` / `swiftlet_message_length`.
+// `swiftlet_abi` describes the codes and layouts these calls use (ABI.swift).
 
 nonisolated(unsafe) var models = HandleTable<WasmModel>()
 nonisolated(unsafe) var generations = HandleTable<WasmGeneration>()
+
+// MARK: Description
+
+/// Writes the ABI's description (JSON: version, codes, slot layouts, the core's sampling
+/// defaults) into the message buffer and returns its length. JavaScript reads it first.
+@_expose(wasm, "swiftlet_abi")
+func swiftletABI() -> Int32 {
+    lastErrorCode = .none
+    message.set(abiDescriptionJSON)
+    return Int32(message.count)
+}
 
 // MARK: Memory
 
@@ -31,7 +43,7 @@ func swiftletHeapBytesInUse() -> Double { Double(WasmHeap.bytesInUse) }
 // MARK: Errors
 
 @_expose(wasm, "swiftlet_error_code")
-func swiftletErrorCode() -> Int32 { lastErrorCode.rawValue }
+func swiftletErrorCode() -> Int32 { lastErrorCode.code }
 
 @_expose(wasm, "swiftlet_message")
 func swiftletMessage() -> UnsafeMutableRawPointer? { message.address }
@@ -135,27 +147,24 @@ func swiftletReset(_ generation: Int32) -> Int32 {
     return 0
 }
 
-/// What `input` of `swiftlet_start` holds.
-enum PromptKind: Int32 {
-    /// UTF-8 text continued as is (BOS added where the model wants one).
-    case raw = 0
-    /// Chat messages, each as u32 role length, role, u32 content length, content (UTF-8,
-    /// little-endian lengths), rendered with the model's chat template.
-    case chat = 1
-}
-
-/// Starts a new answer (forgetting any earlier one) and evaluates the prompt. Returns the
-/// number of prompt tokens. `temperature` 0 is greedy; `topK` 0 and `topP` 1 keep all.
+/// Starts a new answer (forgetting any earlier one) and evaluates the prompt. `kind` is a
+/// `PromptKind` code and `input` its `length` bytes; `sampling` holds `count` f64 values,
+/// one per `SamplingField`. Returns the number of prompt tokens.
 @_expose(wasm, "swiftlet_start")
 func swiftletStart(
     _ generation: Int32, _ kind: Int32, _ input: UnsafeRawPointer?, _ length: Int32,
-    _ maxTokens: Int32, _ topK: Int32, _ temperature: Float, _ topP: Float, _ seed: UInt32
+    _ sampling: UnsafePointer<Double>?, _ count: Int32
 ) -> Int32 {
     guard let generation = generations[generation] else {
         return fail(.badArgument, "no generation \(generation)", returning: -1)
     }
-    guard let kind = PromptKind(rawValue: kind), length >= 0, input != nil || length == 0, maxTokens >= 0 else {
-        return fail(.badArgument, "bad prompt kind, text or maximum", returning: -1)
+    guard let kind = PromptKind(code: kind), length >= 0, input != nil || length == 0 else {
+        return fail(.badArgument, "bad prompt kind or text", returning: -1)
+    }
+    guard count >= 0, sampling != nil || count == 0 else { return fail(.badArgument, "bad sampling buffer", returning: -1) }
+    let options: GenerationOptions
+    do { options = try readGenerationOptions(UnsafeBufferPointer(start: sampling, count: Int(count))) } catch {
+        return fail(.badArgument, error.message, returning: -1)
     }
     let bytes = UnsafeRawBufferPointer(start: input, count: Int(length))
     let model = generation.model
@@ -174,10 +183,8 @@ func swiftletStart(
             return fail(.chatTemplate, error.description, returning: -1)
         }
     }
-    let sampling = SamplingParameters(
-        temperature: temperature, topK: Int(topK), topP: topP, seed: UInt64(seed))
     do {
-        try generation.start(prompt, options: GenerationOptions(maxTokens: Int(maxTokens), sampling: sampling))
+        try generation.start(prompt, options: options)
     } catch {
         return fail(.generation, error.description, returning: -1)
     }
@@ -218,19 +225,13 @@ func swiftletCancel(_ generation: Int32) -> Int32 {
     return 0
 }
 
-/// Writes 5 i32 into `output`: prompt tokens, generated tokens, tokens in the cache,
-/// context size, finish reason (0 none yet, 1 end of generation, 2 max tokens, 3 stop
-/// string, 4 context full, 5 cancelled).
+/// Writes one i32 per `StatsField` into `output`, in that order.
 @_expose(wasm, "swiftlet_stats")
 func swiftletStats(_ generation: Int32, _ output: UnsafeMutablePointer<Int32>?) -> Int32 {
     guard let generation = generations[generation], let output else {
         return fail(.badArgument, "no generation \(generation) or no output", returning: -1)
     }
-    output[0] = Int32(generation.promptTokenCount)
-    output[1] = Int32(generation.generatedTokenCount)
-    output[2] = Int32(generation.session.tokens.count)
-    output[3] = Int32(generation.session.contextSize)
-    output[4] = generation.finishReason.rawValue
+    for (slot, field) in StatsField.allCases.enumerated() { output[slot] = generation.stat(field) }
     return 0
 }
 

@@ -47,18 +47,8 @@ struct OutputBuffer {
     }
 }
 
-/// What went wrong in the last call that failed, for `swiftlet_error_*`.
-enum ErrorCode: Int32 {
-    case none = 0
-    case badArgument = 1
-    case outOfMemory = 2
-    case invalidModel = 3
-    case chatTemplate = 4
-    case generation = 5
-}
-
 nonisolated(unsafe) var lastErrorCode = ErrorCode.none
-/// The last failure's message, or the text a call asked for (`swiftlet_model_info`).
+/// The last failure's message, or the text a call asked for (`swiftlet_model_info`, `swiftlet_abi`).
 nonisolated(unsafe) var message = OutputBuffer()
 
 /// Records an error for JavaScript to read, and returns `failure` for the caller to return.

@@ -55,10 +55,6 @@ final class WasmGeneration {
     var finishReason = FinishCode.none
     private var cancelRequested = false
 
-    enum FinishCode: Int32 {
-        case none = 0, endOfGeneration, maxTokens, stopString, contextFull, cancelled
-    }
-
     init(model: WasmModel, contextSize: Int) {
         self.model = model
         session = Session(model: model.transformer, tokenizer: model.tokenizer, contextSize: contextSize)
@@ -93,16 +89,22 @@ final class WasmGeneration {
             chunk.set(text)
             return true
         case let .finished(reason):
-            finishReason = switch reason {
-            case .endOfGeneration: .endOfGeneration
-            case .maxTokens: .maxTokens
-            case .stopString: .stopString
-            case .contextFull: .contextFull
-            }
+            finishReason = FinishCode(reason)
             chunk.set(session.remainingText())
             return false
         }
     }
 
     func cancel() { cancelRequested = true }
+
+    /// One of `swiftlet_stats`'s slots.
+    func stat(_ field: StatsField) -> Int32 {
+        switch field {
+        case .promptTokens: Int32(promptTokenCount)
+        case .generatedTokens: Int32(generatedTokenCount)
+        case .tokensInContext: Int32(session.tokens.count)
+        case .contextSize: Int32(session.contextSize)
+        case .finishReason: finishReason.code
+        }
+    }
 }

@@ -5,7 +5,7 @@ Tests/Web/static_server.py. One visitor's story, in order:
   2. a reload answers again from OPFS, with no second GET of the model;
   3. the cache lists the model;
   4. the JavaScript API from a page script: streaming, AbortSignal, chat messages,
-     sizeInTokens, a wrong sha256 that leaves nothing in the cache, and a sha256 given
+     sizeInTokens, the module's sampling defaults and min-p, a wrong sha256 that leaves nothing in the cache, and a sha256 given
      for a model cached without one (checked, not downloaded again);
   5. the benchmark page measures prefill and decode in the browser.
 Screenshots go to test-artifacts/web/. Run: python3 Tests/Web/browser_test.py
@@ -139,6 +139,13 @@ class BrowserTest(unittest.TestCase):
             { role: 'system', content: 'You are a helpful AI assistant named SmolLM, trained by Hugging Face' },
             { role: 'user', content: 'Explain what a prime number is in one sentence.' }]);
           const tokens = await llm.sizeInTokens('Hello world');
+          // The module's defaults reach the page; min-p goes through the worker (min-p 1
+          // leaves only the likeliest token, so a hot sampler answers greedily).
+          const defaults = llm.defaultOptions;
+          let unknownOption = null;
+          try { llm.setOptions({ topk: 1 }); } catch (error) { unknownOption = `${error.name}: ${error.message}`; }
+          const minP1 = await llm.generateResponse('Explain what a prime number is in one sentence.', undefined,
+            { temperature: 5, topK: 0, topP: 1, minP: 1 });
           llm.close();
           let wrongSha = null;
           try {
@@ -151,7 +158,7 @@ class BrowserTest(unittest.TestCase):
           const verifiedLater = plain.loadStats.downloaded;
           plain.close();
           await ModelCache.delete(url + '?plain');
-          return { pieces, aborted, afterAbort, chat, tokens, wrongSha, cached, verifiedLater };
+          return { pieces, aborted, afterAbort, chat, tokens, defaults, unknownOption, minP1, wrongSha, cached, verifiedLater };
         })().then(done, (error) => done({ error: String(error) }));
         """
         self.driver.set_script_timeout(180)
@@ -164,6 +171,10 @@ class BrowserTest(unittest.TestCase):
         self.assertLessEqual(result["afterAbort"]["generatedTokens"], 4)
         self.assertTrue(result["chat"].startswith(EXPECTED_START), result["chat"])
         self.assertEqual(result["tokens"], 2)
+        self.assertEqual(result["defaults"], {"maxTokens": 512, "temperature": 0.8, "topK": 40, "topP": 0.95,
+                                              "minP": 0.05, "repetitionPenalty": 1, "randomSeed": 0})
+        self.assertRegex(result["unknownOption"], r"^TypeError: unknown option 'topk'")
+        self.assertTrue(result["minP1"].startswith(EXPECTED_START), result["minP1"])
         self.assertRegex(result["wrongSha"], r"^sha256 of .*\?copy is [0-9a-f]{64}, expected 0{64}$")
         self.assertEqual([u.endswith("?copy") for u in result["cached"]], [False])
         self.assertFalse(result["verifiedLater"])

@@ -1,7 +1,8 @@
 // The WebAssembly engine (web/swiftlet.wasm through web/swiftlet-core.js) in Node, on the
 // real SmolLM2 and Gemma 3 models: greedy answers token-identical to the native engine's
 // (Fixtures/*-greedy.json, from scripts/make-web-refs), also from the relaxed-SIMD module
-// (web/swiftlet-relaxed.wasm), and hostile files rejected with errors, never traps.
+// (web/swiftlet-relaxed.wasm), the module's own ABI description (codes, layouts, the
+// core's sampling defaults), and hostile files rejected with errors, never traps.
 // Run: node --test Tests/Web/ (after scripts/build-wasm).
 
 import { test } from 'node:test';
@@ -9,7 +10,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import v8 from 'node:v8';
-import { ErrorCode, SwiftletError, SwiftletWasm } from '../../web/swiftlet-core.js';
+import { abiVersion, SwiftletError, SwiftletWasm } from '../../web/swiftlet-core.js';
 
 const root = new URL('../../', import.meta.url);
 const modelPath = (name) => execFileSync(new URL('scripts/fetch-models', root).pathname, [name], { encoding: 'utf8' }).trim();
@@ -38,19 +39,24 @@ test('model info comes from the file', () => {
   assert.equal(model.info.hasChatTemplate, true);
 });
 
-function checkGreedy(model, reference) {
+/** The answer to `reference`'s prompt (its maximum length) with `options`. */
+function generate(model, reference, options) {
   const generation = model.createGeneration(2048);
   try {
     const promptTokens = generation.start({ prompt: reference.prompt, raw: !reference.chat },
-      { temperature: 0, maxTokens: reference.maxTokens });
-    assert.equal(promptTokens, reference.promptTokens.length);
-    const { tokens, text } = answer(generation);
-    assert.deepEqual(tokens, reference.generatedTokens);
-    assert.equal(text, reference.text);
-    assert.equal(generation.stats().finishReason, reference.finishReason);
+      { maxTokens: reference.maxTokens, ...options });
+    return { promptTokens, ...answer(generation), stats: generation.stats() };
   } finally {
     generation.free();
   }
+}
+
+function checkGreedy(model, reference) {
+  const { promptTokens, tokens, text, stats } = generate(model, reference, { temperature: 0 });
+  assert.equal(promptTokens, reference.promptTokens.length);
+  assert.deepEqual(tokens, reference.generatedTokens);
+  assert.equal(text, reference.text);
+  assert.equal(stats.finishReason, reference.finishReason);
 }
 
 for (const reference of fixture.references) {
@@ -82,6 +88,117 @@ test('relaxed SIMD module: SmolLM2 and Gemma 3 greedy answers are the native eng
     relaxedModel.free();
   }
   await checkGemma(relaxed);
+});
+
+test('the module describes its ABI: version, codes, layouts and the sampling options', () => {
+  assert.equal(wasm.abi.abiVersion, abiVersion);
+  assert.equal(wasm.abi.errorCodes.none, 0);
+  assert.deepEqual(Object.keys(wasm.abi.promptKinds), ['raw', 'chat']);
+  assert.deepEqual(Object.keys(wasm.abi.finishReasons),
+    ['none', 'endOfGeneration', 'maxTokens', 'stopString', 'contextFull', 'cancelled']);
+  assert.deepEqual(wasm.abi.stats, ['promptTokens', 'generatedTokens', 'tokensInContext', 'contextSize', 'finishReason']);
+  // The native defaults (SamplingParameters.defaults in Sampler.swift and
+  // GenerationOptions.defaultMaxTokens), which `swiftlet run` uses too.
+  assert.deepEqual(wasm.defaultOptions,
+    { maxTokens: 512, temperature: 0.8, topK: 40, topP: 0.95, minP: 0.05, repetitionPenalty: 1, randomSeed: 0 });
+});
+
+test('no sampling options give the answer of the native defaults spelled out', () => {
+  const question = { ...fixture.references[0], maxTokens: undefined }; // the default length too
+  const native = { maxTokens: 512, temperature: 0.8, topK: 40, topP: 0.95, minP: 0.05, repetitionPenalty: 1, randomSeed: 0 };
+  const byDefault = generate(model, question, {});
+  assert.deepEqual(generate(model, question, native).tokens, byDefault.tokens);
+  assert.equal(byDefault.stats.finishReason, 'endOfGeneration');
+  // The defaults are in effect: no min-p answers otherwise, and without min-p so does the
+  // web API's old top-p of 1.
+  const noMinP = generate(model, question, { minP: 0 }).tokens;
+  assert.notDeepEqual(noMinP, byDefault.tokens);
+  assert.notDeepEqual(generate(model, question, { minP: 0, topP: 1 }).tokens, noMinP);
+});
+
+test('min-p 1 keeps only the most likely token, so even a hot sampler answers greedily', () => {
+  const prime = fixture.references[0];
+  const hot = { temperature: 5, topK: 0, topP: 1, randomSeed: 3 };
+  assert.deepEqual(generate(model, prime, { ...hot, minP: 1 }).tokens, prime.generatedTokens);
+  assert.notDeepEqual(generate(model, prime, { ...hot, minP: 0 }).tokens.slice(0, 8), prime.generatedTokens.slice(0, 8));
+});
+
+test('a repetition penalty changes the greedy answer where it repeats a token, not before', () => {
+  const france = fixture.references.find((r) => r.name === 'france');
+  const greedy = france.generatedTokens;
+  // The first token the greedy answer takes from its context (prompt and answer so far).
+  const repeat = greedy.findIndex((token, i) => france.promptTokens.includes(token) || greedy.slice(0, i).includes(token));
+  assert.ok(repeat > 0 && france.promptTokens.length + repeat <= 64, 'the whole context is in the penalty window');
+  // A penalty only lowers tokens already seen, so earlier choices stand; this one is huge.
+  const penalized = generate(model, france, { temperature: 0, repetitionPenalty: 1e9 }).tokens;
+  assert.deepEqual(penalized.slice(0, repeat), greedy.slice(0, repeat));
+  assert.notEqual(penalized[repeat], greedy[repeat]);
+});
+
+test('stats decode by the names the module gives', () => {
+  const prime = fixture.references[0];
+  const { stats } = generate(model, prime, { temperature: 0 });
+  assert.deepEqual(stats, {
+    promptTokens: prime.promptTokens.length,
+    generatedTokens: prime.generatedTokens.length,
+    tokensInContext: prime.promptTokens.length + prime.generatedTokens.length,
+    contextSize: 2048,
+    finishReason: prime.finishReason,
+  });
+});
+
+/** Exports that answer swiftlet_abi with `description`, and nothing else. */
+function moduleDescribedAs(description) {
+  const memory = new WebAssembly.Memory({ initial: 1 });
+  const bytes = new TextEncoder().encode(description);
+  new Uint8Array(memory.buffer).set(bytes);
+  return { memory, swiftlet_abi: () => bytes.length, swiftlet_message: () => 0, swiftlet_message_length: () => bytes.length };
+}
+
+test('a module of an unknown ABI version, or none, is refused with a clear error', () => {
+  const newer = JSON.stringify({ ...wasm.abi, abiVersion: abiVersion + 1 });
+  assert.throws(() => new SwiftletWasm(moduleDescribedAs(newer)),
+    new RegExp(`speaks Swiftlet ABI version ${abiVersion + 1}, but this swiftlet-core.js speaks version ${abiVersion}`));
+  assert.throws(() => new SwiftletWasm(moduleDescribedAs('{"errorCodes":{}}')), /ABI version undefined/);
+  assert.throws(() => new SwiftletWasm(moduleDescribedAs('not json')), /ABI description is not JSON/);
+  assert.throws(() => new SwiftletWasm({ memory: new WebAssembly.Memory({ initial: 1 }) }), /no swiftlet_abi export/);
+});
+
+test('sampling options out of range, misspelt or not numbers are errors that name them', () => {
+  const generation = model.createGeneration(64);
+  const start = (options) => () => generation.start({ prompt: 'Hi' }, options);
+  try {
+    const outOfRange = {
+      temperature: [Number.NaN, -1, 1e39], topK: [2.5, -1], topP: [1.5, -0.1], minP: [2, Number.NaN],
+      repetitionPenalty: [0, Infinity], maxTokens: [-1, 2 ** 31], randomSeed: [-1, 0.5, 2 ** 53],
+    };
+    for (const [name, values] of Object.entries(outOfRange)) {
+      for (const value of values) {
+        assert.throws(start({ [name]: value }), (e) => e instanceof SwiftletError && e.kind === 'badArgument'
+          && e.code === wasm.abi.errorCodes.badArgument && e.message.startsWith(`${name} must be`), `${name}: ${value}`);
+      }
+    }
+    assert.throws(start({ topk: 5 }), (e) => e instanceof TypeError && /unknown option 'topk'/.test(e.message));
+    assert.throws(start({ temperature: '0.5' }), (e) => e instanceof TypeError && /temperature must be a number/.test(e.message));
+    const e = wasm.exports;
+    const settings = wasm.copyIn(new Uint8Array(Float64Array.from(wasm.abi.sampling, (field) => field.default).buffer));
+    const text = wasm.copyIn(new TextEncoder().encode('Hi'));
+    assert.equal(e.swiftlet_start(generation.handle, wasm.abi.promptKinds.raw, text, 2, settings, 3), -1);
+    assert.match(wasm.message(), new RegExp(`expected ${wasm.abi.sampling.length} sampling values, got 3`));
+    assert.equal(e.swiftlet_start(generation.handle, 7, text, 2, settings, wasm.abi.sampling.length), -1);
+    assert.match(wasm.message(), /bad prompt kind/);
+    e.swiftlet_free(settings);
+    e.swiftlet_free(text);
+    // Seeds are whole numbers up to 2^53 - 1, as the native engine's (not cut to 32 bits).
+    const sample = (randomSeed) => {
+      generation.start({ prompt: 'Tell me a story.' }, { temperature: 1, maxTokens: 12, randomSeed });
+      return answer(generation).tokens;
+    };
+    assert.notDeepEqual(sample(2 ** 40 + 7), sample(7));
+    assert.deepEqual(sample(2 ** 53 - 1), sample(2 ** 53 - 1));
+  } finally {
+    generation.free();
+  }
 });
 
 test('raw tokenization matches the native prompt tokens', () => {
@@ -143,16 +260,18 @@ test('evaluate runs token ids into the context; reset empties it', () => {
 });
 
 test('bad arguments are errors', () => {
-  assert.throws(() => model.createGeneration(0), (e) => e instanceof SwiftletError && e.code === ErrorCode.badArgument);
+  assert.throws(() => model.createGeneration(0), (e) => e instanceof SwiftletError && e.kind === 'badArgument');
   assert.throws(() => model.createGeneration(1 << 20), /context size/);
   const generation = model.createGeneration(64);
   try {
     assert.throws(() => generation.start({ prompt: 'word '.repeat(200), raw: true }, {}), /context/);
     const e = wasm.exports;
     const garbage = wasm.copyIn(new Uint8Array([9, 0, 0, 0, 65])); // a length past the end
-    assert.equal(e.swiftlet_start(generation.handle, 1, garbage, 5, 8, 40, 0, 1, 0), -1);
+    const settings = wasm.copyIn(new Uint8Array(Float64Array.from(wasm.abi.sampling, (field) => field.default).buffer));
+    assert.equal(e.swiftlet_start(generation.handle, wasm.abi.promptKinds.chat, garbage, 5, settings, wasm.abi.sampling.length), -1);
     assert.match(wasm.message(), /malformed chat messages/);
     e.swiftlet_free(garbage);
+    e.swiftlet_free(settings);
   } finally {
     generation.free();
   }
@@ -203,7 +322,7 @@ for (const [name, bytes] of Object.entries(hostile)) {
     const before = wasm.heapBytesInUse;
     await assert.rejects(wasm.loadModelBytes(bytes), (error) => {
       assert.ok(error instanceof SwiftletError, `${error}`);
-      assert.equal(error.code, ErrorCode.invalidModel);
+      assert.equal(error.kind, 'invalidModel');
       assert.ok(error.message.length > 10, error.message);
       return true;
     });
