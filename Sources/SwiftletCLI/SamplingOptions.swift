@@ -1,28 +1,31 @@
 import ArgumentParser
 import Swiftlet
+import SwiftletCore
 
-/// How answers are generated, shared by `run` and `chat`.
+/// How answers are generated, shared by `run` and `chat`. Defaults are the core's.
 struct SamplingOptions: ParsableArguments {
+    private static let defaults = SamplingParameters.defaults
+
     @Option(help: "Maximum tokens to generate.")
-    var maxTokens = 256
+    var maxTokens = GenerationOptions.defaultMaxTokens
 
     @Option(help: "Sampling temperature (0: greedy).")
-    var temperature: Float = 0.8
+    var temperature: Float = defaults.temperature
 
     @Option(help: "Keep the k most likely tokens (0: all).")
-    var topK = 40
+    var topK = defaults.topK
 
     @Option(help: "Nucleus sampling threshold (1: off).")
-    var topP: Float = 0.95
+    var topP: Float = defaults.topP
 
     @Option(help: "Drop tokens below min-p × the top probability (0: off).")
-    var minP: Float = 0.05
+    var minP: Float = defaults.minP
 
     @Option(help: "Penalty for repeating recent tokens (1: off).")
-    var repeatPenalty: Float = 1
+    var repeatPenalty: Float = defaults.repetitionPenalty
 
     @Option(help: "Random seed.")
-    var seed: UInt64 = 0
+    var seed: UInt64 = defaults.seed
 
     @Option(help: "Stop the answer at this text (repeatable).")
     var stop: [String] = []

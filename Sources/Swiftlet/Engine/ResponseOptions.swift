@@ -14,9 +14,12 @@ public struct ResponseOptions: Sendable {
     /// The answer ends before the first of these (which is not part of it).
     public var stopStrings: [String]
 
+    /// Defaults: the core's (`GenerationOptions.defaultMaxTokens`, `SamplingParameters.defaults`).
     public init(
-        maxTokens: Int = 512, topK: Int = 40, temperature: Float = 0.8, randomSeed: UInt64 = 0,
-        topP: Float = 0.95, minP: Float = 0.05, repetitionPenalty: Float = 1, stopStrings: [String] = []
+        maxTokens: Int = GenerationOptions.defaultMaxTokens, topK: Int = SamplingParameters.defaults.topK,
+        temperature: Float = SamplingParameters.defaults.temperature, randomSeed: UInt64 = SamplingParameters.defaults.seed,
+        topP: Float = SamplingParameters.defaults.topP, minP: Float = SamplingParameters.defaults.minP,
+        repetitionPenalty: Float = SamplingParameters.defaults.repetitionPenalty, stopStrings: [String] = []
     ) {
         self.maxTokens = maxTokens
         self.topK = topK

@@ -39,7 +39,10 @@ public struct GenerationOptions: Sendable {
     /// Text that ends the answer when it appears (UTF-8).
     public var stopStrings: [[UInt8]]
 
-    public init(maxTokens: Int = 256, sampling: SamplingParameters = SamplingParameters(), stopStrings: [[UInt8]] = []) {
+    /// The answer length when a caller names none (the CLI, the Swift API and the web API).
+    public static let defaultMaxTokens = 512
+
+    public init(maxTokens: Int = defaultMaxTokens, sampling: SamplingParameters = .defaults, stopStrings: [[UInt8]] = []) {
         self.maxTokens = maxTokens
         self.sampling = sampling
         self.stopStrings = stopStrings

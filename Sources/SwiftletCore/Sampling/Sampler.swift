@@ -14,6 +14,9 @@ public struct SamplingParameters: Sendable {
     public var repetitionWindow: Int
     public var seed: UInt64
 
+    /// The defaults here are Swiftlet's everywhere: the Swift API, the CLI, the server (for
+    /// fields a request leaves out) and the web API (through the wasm ABI's description) all
+    /// read `SamplingParameters.defaults` rather than restating them.
     public init(
         temperature: Float = 0.8, topK: Int = 40, topP: Float = 0.95, minP: Float = 0.05,
         repetitionPenalty: Float = 1, repetitionWindow: Int = 64, seed: UInt64 = 0
@@ -27,6 +30,7 @@ public struct SamplingParameters: Sendable {
         self.seed = seed
     }
 
+    public static let defaults = SamplingParameters()
     public static let greedy = SamplingParameters(temperature: 0)
 }
 
