@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Swiftlet
+import SwiftletCore
 
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -50,6 +51,8 @@ struct Bench: AsyncParsableCommand {
             ("parameters", .int(Int64(r.parameters))),
             ("file_size", .int(Int64(r.fileSize))),
             ("threads", .int(Int64(r.threads))),
+            ("backend", .string("cpu")),
+            ("instruction_set", .string(InstructionSet.compiled.name)),
             ("load_cold_seconds", sample(r.coldLoad)),
             ("load_warm_seconds", sample(r.warmLoad)),
             ("time_to_first_token_seconds", sample(r.timeToFirstToken)),
@@ -76,7 +79,7 @@ struct Bench: AsyncParsableCommand {
         let header = """
             \(r.path)
             \(r.architecture), \(r.quantization), \(String(format: "%.1f", Double(r.parameters) / 1e6))M parameters, \
-            \(ByteCount(Int64(r.fileSize))) on disk; \(r.threads) thread\(r.threads == 1 ? "" : "s"); \
+            \(ByteCount(Int64(r.fileSize))) on disk; CPU (\(InstructionSet.compiled.name)), \(r.threads) thread\(r.threads == 1 ? "" : "s"); \
             peak memory \(ByteCount(Int64(r.peakResidentBytes)))
 
             """
