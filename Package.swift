@@ -1,4 +1,4 @@
-// swift-tools-version: 6.1
+// swift-tools-version: 6.2
 import Foundation
 import PackageDescription
 
@@ -81,6 +81,7 @@ let native: [Target] = [
             "Swiftlet",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ],
         resources: [.copy("Playground")],
         swiftSettings: [.enableUpcomingFeature("ExistentialAny")]),
@@ -131,6 +132,7 @@ let package = Package(
             .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
             .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
             .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
+            .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
         ],
     targets: embedded ? core + wasm : core + native
 )

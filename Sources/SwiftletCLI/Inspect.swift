@@ -1,12 +1,11 @@
 import ArgumentParser
 import Swiftlet
 
-struct Inspect: ParsableCommand {
+struct Inspect: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show what a GGUF model file holds: architecture, size, tensor types, tokenizer.")
 
-    @Argument(help: "Path to a .gguf file.")
-    var path: String
+    @OptionGroup var model: ModelOptions
 
     @Flag(help: "Print JSON (stable keys, for scripts).")
     var json = false
@@ -14,12 +13,12 @@ struct Inspect: ParsableCommand {
     @Flag(help: "Also list every tensor.")
     var tensors = false
 
-    func run() throws {
-        let model = try ModelFile(path: path)
+    func run() async throws {
+        let file = try ModelFile(path: try await model.resolvePath())
         if json {
-            print(ModelInspection.json(model, includeTensors: tensors).rendered(indent: 1))
+            print(ModelInspection.json(file, includeTensors: tensors).rendered(indent: 1))
         } else {
-            print(ModelInspection.text(model, includeTensors: tensors), terminator: "")
+            print(ModelInspection.text(file, includeTensors: tensors), terminator: "")
         }
     }
 }

@@ -25,21 +25,16 @@ struct ModelOptions: ParsableArguments {
             guard FileManager.default.fileExists(atPath: name) else { throw CLIError("no such file: \(name)") }
             return name
         }
-        let stored: ModelManifest
+        let pulling = (try? store.manifest(named: name)) == nil && KnownModel.named(name) != nil
+        let progress = pulling ? ProgressDisplay(title: "pulling \(name)") : nil
         do {
-            stored = try store.manifest(named: name)
+            let path = try await store.modelPath(named: name) { progress?.update($0) }
+            if let progress { progress.finish("pulled \(name) (\(ByteCount(try store.manifest(named: name).size)))") }
+            return path
         } catch {
-            guard case .notFound = error, KnownModel.named(name) != nil else { throw CLIError(error.description) }
-            let progress = ProgressDisplay(title: "pulling \(name)")
-            do {
-                stored = try await store.pull(ModelStore.PullRequest(name), progress: progress.update)
-            } catch {
-                progress.finish("")
-                throw CLIError("\(error)")
-            }
-            progress.finish("pulled \(name) (\(ByteCount(stored.size)))")
+            progress?.finish("")
+            throw CLIError("\(error)")
         }
-        return store.modelPath(stored)
     }
 }
 

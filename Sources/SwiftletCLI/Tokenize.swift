@@ -3,11 +3,11 @@ import Foundation
 import Swiftlet
 import SwiftletCore
 
-struct Tokenize: ParsableCommand {
+struct Tokenize: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print the token ids of a text, as the model sees it.")
 
-    @Argument(help: "Path to a .gguf file.")
+    @Argument(help: "A stored model's name, a known model (pulled on first use), or a path to a .gguf file.")
     var model: String
 
     @Argument(help: "The text (default: --file, or standard input).")
@@ -28,7 +28,9 @@ struct Tokenize: ParsableCommand {
     @Flag(help: "Print JSON: {\"ids\": [...]} (and \"pieces\" with --pieces).")
     var json = false
 
-    func run() throws {
+    @OptionGroup var storeOptions: StoreOptions
+
+    func run() async throws {
         let bytes: [UInt8]
         if let text {
             bytes = Array(text.utf8)
@@ -37,7 +39,7 @@ struct Tokenize: ParsableCommand {
         } else {
             bytes = Array(FileHandle.standardInput.readDataToEndOfFile())
         }
-        let modelFile = try ModelFile(path: model)
+        let modelFile = try ModelFile(path: try await ModelOptions(model: model, storeOptions: storeOptions).resolvePath())
         let tokenizer: Tokenizer
         do { tokenizer = try Tokenizer(modelFile.gguf) } catch { throw CLIError(error.description) }
         let ids = bytes.withUnsafeBytes { tokenizer.encode($0, addSpecial: !noBOS, parseSpecial: special) }

@@ -72,6 +72,19 @@ public struct ModelStore: Sendable {
         manifest.file.hasPrefix("/") ? manifest.file : root + "/" + manifest.file
     }
 
+    /// The file of a stored model, or of a known one (pulled first when it is not stored):
+    /// what an app asks for by name, as every `swiftlet` command does.
+    public func modelPath(
+        named name: String, progress: @escaping @Sendable (PullProgress) -> Void = { _ in }
+    ) async throws -> String {
+        do {
+            return modelPath(try manifest(named: name))
+        } catch {
+            guard case .notFound = error, KnownModel.named(name) != nil else { throw error }
+            return modelPath(try await pull(PullRequest(name), progress: progress))
+        }
+    }
+
     /// Removes a model (the file, unless it was imported by reference, and its manifest).
     public func remove(_ name: String) async throws {
         let entry = try manifest(named: name)
