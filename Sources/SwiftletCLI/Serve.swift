@@ -31,12 +31,20 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Threads per model (default: all cores).")
     var threads = ThreadPool.defaultThreadCount
 
-    @Option(help: "The web build to serve at /web/ (default: ./web when it holds swiftlet.js).")
+    @Option(help: "The web build to serve at /web/, for the playground's in-browser engine (default: web/ of the checkout this binary was built from, else ./web).")
     var webRoot: String?
+
+    @Option(help: "Seconds that answers in flight may take to finish after SIGTERM or Ctrl-C; those still running then end as cut short.")
+    var shutdownGrace = 8.0
 
     @OptionGroup var storeOptions: StoreOptions
 
+    func validate() throws {
+        guard (0...3600).contains(shutdownGrace) else { throw ValidationError("--shutdown-grace must be from 0 to 3600 seconds") }
+    }
+
     func run() async throws {
+        let webBuild = try WebBuild.locate(explicit: webRoot)
         var hosted: [HostedModel] = []
         for name in models.isEmpty ? [KnownModel.defaultName] : models {
             let path = try await ModelOptions(model: name, storeOptions: storeOptions).resolvePath()
@@ -51,9 +59,11 @@ struct Serve: AsyncParsableCommand {
         configuration.apiKey = apiKey ?? ProcessInfo.processInfo.environment["SWIFTLET_API_KEY"]
         configuration.corsOrigins = corsOrigin
         configuration.maxRequestsInFlight = maxRequests
-        configuration.webRoot = webRoot ?? (FileManager.default.fileExists(atPath: "web/swiftlet.js") ? "web" : nil)
-        try await SwiftletServer(models: hosted, configuration: configuration).run { port in
+        configuration.webRoot = webBuild
+        configuration.shutdownGracePeriod = .milliseconds(Int64(shutdownGrace * 1000))
+        try await SwiftletServer(models: hosted, configuration: configuration).runService { port in
             FileHandle.standardError.write(Data("swiftlet serving on http://\(host):\(port)/ (OpenAI API at /v1)\n".utf8))
         }
+        FileHandle.standardError.write(Data("swiftlet serve: shut down\n".utf8))
     }
 }

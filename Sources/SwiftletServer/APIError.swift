@@ -1,5 +1,4 @@
 import Hummingbird
-import Swiftlet
 
 /// An error in the shape OpenAI's API (and so every client library) expects:
 /// `{"error": {"message", "type", "param", "code"}}` with a 4xx or 5xx status.
@@ -14,18 +13,11 @@ struct APIError: Error {
         APIError(status: .badRequest, message: message, param: param)
     }
 
+    var body: ErrorResponse { ErrorResponse(error: .init(message: message, type: type, param: param, code: code)) }
+
     var response: Response {
-        let body = JSON.object([
-            ("error", .object([
-                ("message", .string(message)),
-                ("type", .string(type)),
-                ("param", param.map(JSON.string) ?? .null),
-                ("code", code.map(JSON.string) ?? .null),
-            ])),
-        ])
-        return Response(
-            status: status, headers: [.contentType: "application/json"],
-            body: ResponseBody(byteBuffer: ByteBuffer(string: body.rendered())))
+        // Encoding strings and optionals cannot fail; the fallback only satisfies the compiler.
+        (try? jsonResponse(body, status: status)) ?? Response(status: status)
     }
 }
 

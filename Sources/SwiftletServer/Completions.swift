@@ -8,81 +8,78 @@ import SwiftletCore
 struct Completions: Sendable {
     let chat: Bool
     let metrics: ServerMetrics
-
-    private var object: String { chat ? "chat.completion" : "text_completion" }
+    /// How long answers in flight may go on once a graceful shutdown begins.
+    let shutdownGracePeriod: Duration
 
     func respond(_ request: CompletionRequest, with hosted: HostedModel) async throws -> Response {
-        let id = (chat ? "chatcmpl-" : "cmpl-") + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-        let created = Int64(Date().timeIntervalSince1970)
+        let objects = CompletionObjects(chat: chat, model: hosted.name)
         try metrics.admit()
-        if request.stream { return stream(request, hosted: hosted, id: id, created: created) }
+        let events = hosted.model.answer(to: request.prompt, options: request.options, gracePeriod: shutdownGracePeriod)
+        if request.stream { return stream(events, objects, includeUsage: request.includeUsage) }
 
-        let text: String, stats: ResponseStats
+        var text = ""
         do {
-            (text, stats) = try await hosted.model.respond(to: request.prompt, options: request.options)
+            for try await event in events {
+                switch event {
+                case let .text(piece):
+                    text += piece
+                case let .finished(stats):
+                    metrics.finished(stats)
+                    return try jsonResponse(objects.whole(text, stats))
+                case .cutShort:
+                    throw APIError(
+                        status: .serviceUnavailable, message: "the server shut down before the answer was finished; retry",
+                        type: "server_error", code: "server_shutting_down")
+                }
+            }
+            throw CancellationError()
         } catch {
-            metrics.finished(nil, cancelled: error is CancellationError, failed: !(error is CancellationError))
+            let failed = error is EngineError || error is LanguageModelError
+            metrics.finished(nil, cancelled: !failed, failed: failed)
             throw Self.apiError(error)
         }
-        metrics.finished(stats)
-        let choice: JSON = chat
-            ? .object([("index", .int(0)), ("message", .object([("role", .string("assistant")), ("content", .string(text))])),
-                       ("logprobs", .null), ("finish_reason", .string(Self.finishReason(stats)))])
-            : .object([("index", .int(0)), ("text", .string(text)), ("logprobs", .null), ("finish_reason", .string(Self.finishReason(stats)))])
-        let body = JSON.object([
-            ("id", .string(id)), ("object", .string(object)), ("created", .int(created)), ("model", .string(hosted.name)),
-            ("choices", .array([choice])), ("usage", Self.usage(stats)), ("swiftlet", Self.timings(stats)),
-        ])
-        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body.rendered())))
     }
 
-    private func stream(_ request: CompletionRequest, hosted: HostedModel, id: String, created: Int64) -> Response {
-        let events = hosted.model.responses(to: request.prompt, options: request.options)
-        let metrics = metrics, chat = chat, object = object + ".chunk"
-        let chunkObject = chat ? object : "text_completion"
-        @Sendable func chunk(_ delta: JSON?, text: String?, finish: String?, extra: [(String, JSON)] = []) -> ByteBuffer {
-            let choice: JSON = chat
-                ? .object([("index", .int(0)), ("delta", delta ?? .object([])), ("logprobs", .null), ("finish_reason", finish.map(JSON.string) ?? .null)])
-                : .object([("index", .int(0)), ("text", .string(text ?? "")), ("logprobs", .null), ("finish_reason", finish.map(JSON.string) ?? .null)])
-            let body = JSON.object([
-                ("id", .string(id)), ("object", .string(chunkObject)), ("created", .int(created)), ("model", .string(hosted.name)),
-                ("choices", .array([choice])),
-            ] + extra)
-            return ByteBuffer(string: "data: \(body.rendered())\n\n")
-        }
+    private func stream(
+        _ events: AsyncThrowingStream<AnswerEvent, any Error>, _ objects: CompletionObjects, includeUsage: Bool
+    ) -> Response {
+        let metrics = metrics
         let body = ResponseBody { writer in
             var stats: ResponseStats?
             do {
-                if chat { try await writer.write(chunk(.object([("role", .string("assistant")), ("content", .string(""))]), text: nil, finish: nil)) }
+                if let opening = try objects.opening() { try await writer.write(opening) }
+                var ended = false
                 for try await event in events {
                     switch event {
-                    case let .text(text):
-                        try await writer.write(chunk(.object([("content", .string(text))]), text: text, finish: nil))
+                    case let .text(piece):
+                        try await writer.write(objects.piece(piece))
                     case let .finished(figures):
                         stats = figures
-                        var extra: [(String, JSON)] = [("swiftlet", Self.timings(figures))]
-                        if request.includeUsage { extra.append(("usage", Self.usage(figures))) }
-                        try await writer.write(chunk(nil, text: nil, finish: Self.finishReason(figures), extra: extra))
+                        try await writer.write(objects.end(finishReason: Self.finishReason(figures), timings: Timings(figures)))
+                        if includeUsage { try await writer.write(objects.usage(Usage(figures))) }
+                        ended = true
+                    case .cutShort:
+                        // Cut short by a limit, as "length" says; OpenAI sends no usage for an interrupted stream.
+                        try await writer.write(objects.end(finishReason: "length", timings: nil))
+                        ended = true
                     }
                 }
+                guard ended else { throw CancellationError() }
                 try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
                 try await writer.finish(nil)
-                metrics.finished(stats)
+                metrics.finished(stats, cancelled: stats == nil)
             } catch {
                 // A failed write means the client went away; leaving the loop drops the
                 // event stream, which cancels the generation.
                 metrics.finished(stats, cancelled: stats == nil && !(error is APIError), failed: error is EngineError)
-                if let error = error as? EngineError {
-                    let message = JSON.object([("error", .object([("message", .string(error.description)), ("type", .string("invalid_request_error"))]))])
-                    try? await writer.write(ByteBuffer(string: "data: \(message.rendered())\n\n"))
+                if let error = error as? EngineError,
+                   let event = try? objects.event(APIError(status: .badRequest, message: error.description).body) {
+                    try? await writer.write(event)
                     try? await writer.finish(nil)
                 }
             }
         }
-        return Response(
-            status: .ok,
-            headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
-            body: body)
+        return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: body)
     }
 
     static func finishReason(_ stats: ResponseStats) -> String {
@@ -90,23 +87,6 @@ struct Completions: Sendable {
         case .maxTokens, .contextFull: "length"
         default: "stop"
         }
-    }
-
-    static func usage(_ stats: ResponseStats) -> JSON {
-        .object([
-            ("prompt_tokens", .int(Int64(stats.promptTokens))),
-            ("completion_tokens", .int(Int64(stats.generatedTokens))),
-            ("total_tokens", .int(Int64(stats.promptTokens + stats.generatedTokens))),
-        ])
-    }
-
-    /// Swiftlet's own figures for each answer (the playground shows them).
-    static func timings(_ stats: ResponseStats) -> JSON {
-        .object([
-            ("time_to_first_token_ms", .double((stats.timeToFirstToken.seconds * 1e4).rounded() / 10)),
-            ("prefill_tokens_per_second", .double((stats.prefillTokensPerSecond * 10).rounded() / 10)),
-            ("decode_tokens_per_second", .double((stats.decodeTokensPerSecond * 10).rounded() / 10)),
-        ])
     }
 
     static func apiError(_ error: any Error) -> any Error {
@@ -121,4 +101,75 @@ struct Completions: Sendable {
         default: return error
         }
     }
+}
+
+/// One answer's objects in JSON: the whole completion, or its server-sent events.
+struct CompletionObjects: Sendable {
+    let chat: Bool
+    let id: String
+    let created: Int64
+    let model: String
+
+    init(chat: Bool, model: String) {
+        self.chat = chat
+        self.model = model
+        id = (chat ? "chatcmpl-" : "cmpl-") + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        created = Int64(Date().timeIntervalSince1970)
+    }
+
+    func whole(_ text: String, _ stats: ResponseStats) -> any Encodable {
+        let finishReason = Completions.finishReason(stats)
+        return chat
+            ? ChatCompletion(id: id, created: created, model: model, choices: [.init(message: .init(content: text), finishReason: finishReason)],
+                             usage: Usage(stats), swiftlet: Timings(stats))
+            : TextCompletion(id: id, created: created, model: model, choices: [.init(text: text, finishReason: finishReason)],
+                             usage: Usage(stats), swiftlet: Timings(stats))
+    }
+
+    /// A chat stream opens with the assistant's role (OpenAI's first chunk); a text stream has no opening.
+    func opening() throws -> ByteBuffer? {
+        chat ? try chunk(.init(role: "assistant", content: ""), text: "", finishReason: nil) : nil
+    }
+
+    func piece(_ text: String) throws -> ByteBuffer {
+        try chunk(.init(content: text), text: text, finishReason: nil)
+    }
+
+    func end(finishReason: String, timings: Timings?) throws -> ByteBuffer {
+        try chunk(.init(), text: "", finishReason: finishReason, timings: timings)
+    }
+
+    /// The chunk after the last choice, with `stream_options.include_usage`: no choices, the usage.
+    func usage(_ usage: Usage) throws -> ByteBuffer {
+        chat
+            ? try event(ChatCompletionChunk(id: id, created: created, model: model, choices: [], usage: usage))
+            : try event(TextCompletion(id: id, created: created, model: model, choices: [], usage: usage))
+    }
+
+    private func chunk(_ delta: ChatCompletionChunk.Delta, text: String, finishReason: String?, timings: Timings? = nil) throws -> ByteBuffer {
+        chat
+            ? try event(ChatCompletionChunk(
+                id: id, created: created, model: model, choices: [.init(delta: delta, finishReason: finishReason)], swiftlet: timings))
+            : try event(TextCompletion(
+                id: id, created: created, model: model, choices: [.init(text: text, finishReason: finishReason)], swiftlet: timings))
+    }
+
+    /// `data: {json}` and the blank line that ends a server-sent event.
+    func event(_ value: some Encodable) throws -> ByteBuffer {
+        var buffer = ByteBuffer(string: "data: ")
+        buffer.writeBytes(try encodeJSON(value))
+        buffer.writeString("\n\n")
+        return buffer
+    }
+}
+
+/// JSON as the server writes it: keys in a stable order.
+func encodeJSON(_ value: some Encodable) throws -> Data {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    return try encoder.encode(value)
+}
+
+func jsonResponse(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+    Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: try encodeJSON(value))))
 }

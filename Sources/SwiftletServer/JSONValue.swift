@@ -1,7 +1,7 @@
 import Foundation
 
-/// Any JSON value, decoded without a schema so that each request field can be checked by
-/// hand and a wrong one named in the error.
+/// Any JSON value, decoded without a schema: what a request field of the wrong type held
+/// (for its error message), and message content parts.
 enum JSONValue: Decodable, Equatable {
     case null
     case bool(Bool)
@@ -27,11 +27,12 @@ enum JSONValue: Decodable, Equatable {
         }
     }
 
-    var typeName: String {
+    /// What a wrong value was, for an error message: "a string", "5.5".
+    var summary: String {
         switch self {
         case .null: "null"
         case .bool: "a boolean"
-        case .number: "a number"
+        case let .number(value): value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
         case .string: "a string"
         case .array: "an array"
         case .object: "an object"

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
 import Swiftlet
 
 /// `swiftlet serve`: OpenAI's HTTP API over local models, plus a web playground at `/`.
@@ -18,7 +19,11 @@ public struct SwiftletServer: Sendable {
         public var logLevel = Logger.Level.info
         /// The web build (`web/`: swiftlet.js, the worker, swiftlet.wasm), served at /web/
         /// so the playground can run the same model in the browser; nil: not served.
+        /// `WebBuild.locate` finds one.
         public var webRoot: String?
+        /// After SIGTERM or SIGINT (`runService`), how long answers in flight may take to
+        /// finish; those still running then end as cut short ("length").
+        public var shutdownGracePeriod = Duration.seconds(8)
 
         public init() {}
     }
@@ -36,14 +41,32 @@ public struct SwiftletServer: Sendable {
 
     /// Serves until the task is cancelled; `onRunning` gets the bound port (useful with port 0).
     public func run(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        try await application(onRunning: onRunning).run()
+    }
+
+    /// Serves until SIGTERM or SIGINT, then shuts down gracefully: no new connections, the
+    /// answers in flight finish (or, past `shutdownGracePeriod`, end cleanly as cut short),
+    /// and it returns once they are written.
+    public func runService(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        var group = ServiceGroupConfiguration(
+            services: [application(onRunning: onRunning)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        // A last resort for a writer that never finishes (a client that stops reading).
+        group.maximumGracefulShutdownDuration = configuration.shutdownGracePeriod + .seconds(5)
+        try await ServiceGroup(configuration: group).run()
+    }
+
+    private var logger: Logger {
         var logger = Logger(label: "swiftlet")
         logger.logLevel = configuration.logLevel
-        let app = Application(
+        return logger
+    }
+
+    private func application(onRunning: @escaping @Sendable (Int) async -> Void) -> some ApplicationProtocol {
+        Application(
             router: router(),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "swiftlet"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             logger: logger)
-        try await app.run()
     }
 
     func router() -> Router<BasicRequestContext> {
@@ -58,24 +81,19 @@ public struct SwiftletServer: Sendable {
         router.add(middleware: APIErrorMiddleware())
         if let apiKey = configuration.apiKey { router.add(middleware: BearerAuthentication(key: apiKey)) }
 
-        router.get("/health") { _, _ in Self.json(.object([("status", .string("ok"))])) }
+        router.get("/health") { _, _ in try jsonResponse(["status": "ok"]) }
         router.get("/metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                      body: .init(byteBuffer: ByteBuffer(string: metrics.prometheus(models: models))))
         }
-        router.get("/v1/models") { _, _ in Self.json(.object([("object", .string("list")), ("data", .array(models.map(Self.describe)))])) }
-        for (path, chat) in [("/v1/chat/completions", true), ("/v1/completions", false)] {
-            let completions = Completions(chat: chat, metrics: metrics)
-            router.post(RouterPath(path)) { request, _ in
-                var request = request
-                let body = try await request.collectBody(upTo: configuration.maxBodyBytes)
-                let hosted = try model(named: nil)
-                let parsed = try CompletionRequest(
-                    json: Array(buffer: body), chat: chat, contextSize: hosted.model.configuration.contextSize)
-                let target = try model(named: parsed.model)
-                try Self.checkFits(parsed.prompt, target)
-                return try await completions.respond(parsed, with: target)
-            }
+        router.get("/v1/models") { _, _ in try jsonResponse(ModelList(data: models.map(Self.describe))) }
+        let chat = Completions(chat: true, metrics: metrics, shutdownGracePeriod: configuration.shutdownGracePeriod)
+        router.post("/v1/chat/completions") { request, _ in
+            try await answer(try await decode(ChatCompletionRequest.self, request), with: chat)
+        }
+        let text = Completions(chat: false, metrics: metrics, shutdownGracePeriod: configuration.shutdownGracePeriod)
+        router.post("/v1/completions") { request, _ in
+            try await answer(try await decode(TextCompletionRequest.self, request), with: text)
         }
         // The model files themselves, with Range support, for the in-browser engine.
         router.get("/v1/models/:id/gguf") { request, context in
@@ -86,7 +104,24 @@ public struct SwiftletServer: Sendable {
             router.add(middleware: FileMiddleware(webRoot, urlBasePath: "/web", searchForIndexHtml: true))
         }
         router.get("/") { _, _ in try Self.playground() }
+        router.get("/playground/config") { _, _ in
+            try jsonResponse(PlaygroundConfig(browserEngine: WebBuild.engineStatus(root: configuration.webRoot)))
+        }
         return router
+    }
+
+    private func decode<Body: CompletionRequestBody>(_ type: Body.Type, _ request: Request) async throws -> Body {
+        var request = request
+        let body = try await request.collectBody(upTo: configuration.maxBodyBytes)
+        return try RequestDecoding.decode(Body.self, from: body)
+    }
+
+    /// Checks the request against the model it names (its context size), then answers it.
+    private func answer(_ body: some CompletionRequestBody, with completions: Completions) async throws -> Response {
+        let hosted = try model(named: body.model)
+        let request = try CompletionRequest(body, contextSize: hosted.model.configuration.contextSize)
+        try Self.checkFits(request.prompt, hosted)
+        return try await completions.respond(request, with: hosted)
     }
 
     private func model(named name: String?) throws(APIError) -> HostedModel {
@@ -105,21 +140,19 @@ public struct SwiftletServer: Sendable {
         do { count = try hosted.model.tokens(for: prompt).count } catch { throw Completions.apiError(error) }
         let context = hosted.model.configuration.contextSize
         guard count < context else {
+            let param = if case .raw = prompt { "prompt" } else { "messages" }
             throw APIError(
-                status: .badRequest, message: "the prompt is \(count) tokens; the context holds \(context) (with room for the answer)",
-                param: "messages", code: "context_length_exceeded")
+                status: .badRequest, message: "the prompt is \(count) tokens; the context of \(hosted.name) holds \(context) (with room for the answer)",
+                param: param, code: "context_length_exceeded")
         }
     }
 
-    private static func describe(_ hosted: HostedModel) -> JSON {
+    private static func describe(_ hosted: HostedModel) -> ModelList.Model {
         let summary = hosted.summary
-        return .object([
-            ("id", .string(hosted.name)), ("object", .string("model")), ("created", .int(0)), ("owned_by", .string("swiftlet")),
-            ("architecture", .string(summary.architecture ?? "unknown")), ("quantization", .string(summary.quantization)),
-            ("parameters", .int(Int64(summary.parameterCount))), ("size_bytes", .int(Int64(hosted.model.model.file.fileSize))),
-            ("load_ms", .double((hosted.model.loadDuration.seconds * 1e4).rounded() / 10)),
-            ("context_size", .int(Int64(hosted.model.configuration.contextSize))),
-        ])
+        return ModelList.Model(
+            id: hosted.name, architecture: summary.architecture ?? "unknown", quantization: summary.quantization,
+            parameters: summary.parameterCount, sizeBytes: hosted.model.model.file.fileSize,
+            loadMs: (hosted.model.loadDuration.seconds * 1e4).rounded() / 10, contextSize: hosted.model.configuration.contextSize)
     }
 
     /// The GGUF file, whole or from a `Range: bytes=START-[END]` (a resumed download).
@@ -142,10 +175,6 @@ public struct SwiftletServer: Sendable {
         ]
         if rangeHeader != nil { headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(size)" }
         return Response(status: rangeHeader != nil ? .partialContent : .ok, headers: headers, body: body)
-    }
-
-    static func json(_ value: JSON) -> Response {
-        Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: value.rendered())))
     }
 
     private static func playground() throws -> Response {

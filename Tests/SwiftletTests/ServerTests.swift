@@ -2,23 +2,30 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import Swiftlet
+import SwiftletCore
 import SwiftletServer
 import Testing
 
 extension RealModels {
     /// `swiftlet serve` on the real SmolLM2: OpenAI's client, concurrency, disconnects, bad input.
     @Suite struct ServerTests {
-        /// A server on a free port for the duration of `body`.
+        /// A server on a free port for the duration of `body`, hosting SmolLM2 under each name
+        /// with its context size.
         static func withServer(
-            contextSize: Int = 1024, configure: (inout SwiftletServer.Configuration) -> Void = { _ in },
+            contextSize: Int = 1024, models: [(name: String, contextSize: Int)]? = nil,
+            configure: (inout SwiftletServer.Configuration) -> Void = { _ in },
             _ body: (String) async throws -> Void
         ) async throws {
-            let model = try await LanguageModel(path: try TestModels.smolLM2.get(), configuration: .init(contextSize: contextSize, threads: 2))
+            var hosted: [HostedModel] = []
+            for (name, contextSize) in models ?? [("smollm2", contextSize)] {
+                let model = try await LanguageModel(path: try TestModels.smolLM2.get(), configuration: .init(contextSize: contextSize, threads: 2))
+                hosted.append(HostedModel(name: name, model: model))
+            }
             var configuration = SwiftletServer.Configuration()
             configuration.port = 0
             configuration.logLevel = .critical  // the server logs its own shutdown as an error
             configure(&configuration)
-            let server = SwiftletServer(models: [HostedModel(name: "smollm2", model: model)], configuration: configuration)
+            let server = SwiftletServer(models: hosted, configuration: configuration)
             let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
             let running = Task { try await server.run { continuation.yield($0) } }
             defer { running.cancel() }
@@ -31,6 +38,13 @@ extension RealModels {
             var status: Int
             var json: [String: Any]
             var text: String
+        }
+
+        static func get(_ url: String) async throws -> Reply {
+            let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(30))
+            let text = String(buffer: try await response.body.collect(upTo: 1 << 22))
+            let json = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:]
+            return Reply(status: Int(response.status.code), json: json, text: text)
         }
 
         static func post(_ url: String, _ body: String, headers: [(String, String)] = []) async throws -> Reply {
@@ -61,8 +75,8 @@ extension RealModels {
         @Test func theOfficialOpenAIClientWorksUnmodified() async throws {
             try await Self.withServer { base in
                 let process = Process()
-                process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-                process.arguments = ["python3", TestModels.repositoryRoot.appendingPathComponent("Tests/Scripts/openai-client.py").path, base + "/v1"]
+                process.executableURL = URL(fileURLWithPath: try TestModels.python.get())
+                process.arguments = [TestModels.repositoryRoot.appendingPathComponent("Tests/Scripts/openai-client.py").path, base + "/v1"]
                 let output = Pipe(), errors = Pipe()
                 process.standardOutput = output
                 process.standardError = errors
@@ -70,7 +84,7 @@ extension RealModels {
                 let data = await Task.detached { output.fileHandleForReading.readDataToEndOfFile() }.value
                 process.waitUntilExit()
                 let problem = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-                try #require(process.terminationStatus == 0, "the openai client failed (is `pip install openai` done?): \(problem)")
+                try #require(process.terminationStatus == 0, "the openai client failed: \(problem)")
                 let result = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
                 #expect(result["models"] as? [String] == ["smollm2"])
                 let answer = try #require(result["answer"] as? String)
@@ -161,6 +175,13 @@ extension RealModels {
                     ("max_tokens over the context", #"{"messages": [{"role": "user", "content": "hi"}], "max_tokens": 100000}"#, 400, "max_tokens"),
                     ("n of 2", #"{"messages": [{"role": "user", "content": "hi"}], "n": 2}"#, 400, "n"),
                     ("stop of the wrong type", #"{"messages": [{"role": "user", "content": "hi"}], "stop": 3}"#, 400, "stop"),
+                    ("five stop strings", #"{"messages": [{"role": "user", "content": "hi"}], "stop": ["a", "b", "c", "d", "e"]}"#, 400, "stop"),
+                    ("max_tokens not whole", #"{"messages": [{"role": "user", "content": "hi"}], "max_tokens": 5.5}"#, 400, "max_tokens"),
+                    ("top_p out of range", #"{"messages": [{"role": "user", "content": "hi"}], "top_p": 1.5}"#, 400, "top_p"),
+                    ("an unknown role", #"{"messages": [{"role": "tool", "content": "hi"}]}"#, 400, "messages[0].role"),
+                    ("an image part", #"{"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {}}]}]}"#, 400, "messages[0].content"),
+                    ("a message that is not an object", #"{"messages": ["hi"]}"#, 400, "messages[0]"),
+                    ("stream_options of the wrong type", #"{"messages": [{"role": "user", "content": "hi"}], "stream_options": 1}"#, 400, "stream_options"),
                     ("an unknown model", #"{"model": "gpt-9", "messages": [{"role": "user", "content": "hi"}]}"#, 404, "model"),
                     ("a prompt longer than the context", #"{"messages": [{"role": "user", "content": "\#(longPrompt)"}]}"#, 400, "messages"),
                     ("a body over the size limit", #"{"messages": [{"role": "user", "content": "\#(String(repeating: "x", count: 2 << 20))"}]}"#, 413, nil),
@@ -172,8 +193,9 @@ extension RealModels {
                     #expect(error?["message"] is String, "\(what): \(reply.text)")
                     if let param { #expect(error?["param"] as? String == param, "\(what): \(reply.text)") }
                 }
-                let good = try await Self.post(chat, #"{"messages": [{"role": "user", "content": "Say hi."}], "max_tokens": 8}"#)
-                #expect(good.status == 200)
+                // Whole numbers may be written as 8.0 (Python's json does for floats); text parts join.
+                let good = try await Self.post(chat, #"{"messages": [{"role": "user", "content": [{"type": "text", "text": "Say "}, {"type": "text", "text": "hi."}]}], "max_tokens": 8.0}"#)
+                #expect(good.status == 200, "\(good.text)")
                 #expect(Self.content(good)?.isEmpty == false)
             }
         }
@@ -193,6 +215,103 @@ extension RealModels {
                 #expect((second.json["error"] as? [String: Any])?["code"] as? String == "rate_limit_exceeded")
                 #expect(try await first.status == 200)
             }
+        }
+
+        @Test func fieldsARequestLeavesOutTakeTheCoreDefaults() async throws {
+            let core = SamplingParameters.defaults
+            let question = #""messages": [{"role": "user", "content": "Tell me about the moon."}], "max_tokens": 24"#
+            try await Self.withServer { base in
+                let chat = base + "/v1/chat/completions"
+                let leftOut = Self.content(try await Self.post(chat, "{\(question)}"))
+                let spelledOut = Self.content(try await Self.post(chat, """
+                    {\(question), "temperature": \(core.temperature), "top_k": \(core.topK), "top_p": \(core.topP), "min_p": \(core.minP), "seed": \(core.seed)}
+                    """))
+                let openAIs = Self.content(try await Self.post(chat, """
+                    {\(question), "temperature": 1, "top_k": 0, "top_p": 1, "min_p": 0, "seed": \(core.seed)}
+                    """))
+                #expect(leftOut?.isEmpty == false)
+                #expect(leftOut == spelledOut)
+                #expect(leftOut != openAIs, "OpenAI's defaults sample differently, so the server did not use them")
+            }
+        }
+
+        @Test func eachRequestIsCheckedAgainstTheModelItNames() async throws {
+            try await Self.withServer(models: [("short", 128), ("long", 1024)]) { base in
+                func ask(_ model: String, _ content: String, maxTokens: Int) async throws -> Reply {
+                    try await Self.post(base + "/v1/chat/completions", """
+                        {"model": "\(model)", "messages": [{"role": "user", "content": "\(content)"}], "max_tokens": \(maxTokens), "temperature": 0}
+                        """)
+                }
+                func error(_ reply: Reply) -> [String: Any]? { reply.json["error"] as? [String: Any] }
+
+                let tooMany = try await ask("short", "Say hi.", maxTokens: 512)
+                #expect(tooMany.status == 400)
+                #expect(error(tooMany)?["param"] as? String == "max_tokens")
+                #expect((error(tooMany)?["message"] as? String)?.contains("(128)") == true, "\(tooMany.text)")
+                #expect(try await ask("long", "Say hi.", maxTokens: 512).status == 200)
+
+                let longPrompt = String(repeating: "word ", count: 200)
+                let tooLong = try await ask("short", longPrompt, maxTokens: 4)
+                #expect(tooLong.status == 400)
+                #expect(error(tooLong)?["code"] as? String == "context_length_exceeded")
+                #expect(try await ask("long", longPrompt, maxTokens: 4).status == 200)
+            }
+        }
+
+        @Test func thePlaygroundOffersTheBrowserEngineOnlyWhenItIsBuilt() async throws {
+            let web = FileManager.default.temporaryDirectory.appendingPathComponent("swiftlet-web-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: web, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: web) }
+            try Data("// the web API".utf8).write(to: web.appendingPathComponent("swiftlet.js"))
+
+            #expect(try WebBuild.locate(explicit: web.path) == web.path)
+            #expect(throws: WebBuild.NotFound.self) { try WebBuild.locate(explicit: web.appendingPathComponent("absent").path) }
+            // Without --web-root: web/ of the checkout the binary was built from, this one.
+            #expect(try WebBuild.locate(explicit: nil) == TestModels.repositoryRoot.appendingPathComponent("web").path)
+
+            func browserEngine(_ base: String) async throws -> [String: Any] {
+                try #require(try await Self.get(base + "/playground/config").json["browser_engine"] as? [String: Any])
+            }
+            try await Self.withServer(configure: { $0.webRoot = web.path }) { base in
+                let unbuilt = try await browserEngine(base)
+                #expect(unbuilt["available"] as? Bool == false)
+                #expect(unbuilt["reason"] as? String == "the browser engine is not built: run scripts/build-wasm")
+                for module in ["swiftlet.wasm", "swiftlet-relaxed.wasm"] { try Data().write(to: web.appendingPathComponent(module)) }
+                let built = try await browserEngine(base)
+                #expect(built["available"] as? Bool == true)
+                #expect(built["reason"] is NSNull)
+            }
+            try await Self.withServer { base in
+                let absent = try await browserEngine(base)
+                #expect(absent["available"] as? Bool == false)
+                #expect((absent["reason"] as? String)?.contains("--web-root") == true)
+            }
+        }
+
+        // MARK: Graceful shutdown, on the `swiftlet` executable itself
+
+        @Test func sigtermLetsAStreamedAnswerFinishAndTheServerExitsZero() async throws {
+            // A grace period long enough for the answer even on a busy machine.
+            let server = try await ServeProcess([try TestModels.smolLM2.get(), "--context", "1024", "--shutdown-grace", "60"])
+            let stream = try await server.streamAnswerThroughSIGTERM(maxTokens: 120)
+            let chunks = try stream.wholeChunks()
+            #expect(stream.events.last == "[DONE]")
+            #expect(stream.eventsAfterSignal > 10, "the answer was still streaming when SIGTERM came")
+            let finishReasons = chunks.compactMap(\.finishReason)
+            #expect(finishReasons.count == 1 && ["stop", "length"].contains(finishReasons[0]), "\(finishReasons)")
+            // Usage comes only with an answer that ran to its end.
+            #expect(chunks.last?.json["usage"] is [String: Any])
+            try await server.expectCleanExit(within: .seconds(90))
+        }
+
+        @Test func sigtermPastTheGracePeriodEndsTheAnswerCleanly() async throws {
+            let server = try await ServeProcess([try TestModels.smolLM2.get(), "--context", "1024", "--shutdown-grace", "0"])
+            let stream = try await server.streamAnswerThroughSIGTERM(maxTokens: 900)
+            let chunks = try stream.wholeChunks()
+            #expect(stream.events.last == "[DONE]")
+            #expect(chunks.compactMap(\.finishReason) == ["length"])
+            #expect(chunks.allSatisfy { $0.json["usage"] == nil }, "an interrupted stream has no usage (as OpenAI's)")
+            try await server.expectCleanExit(within: .seconds(10))
         }
     }
 }
