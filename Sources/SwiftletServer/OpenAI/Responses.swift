@@ -42,17 +42,10 @@ struct ChatCompletionChunk: Encodable {
     struct Choice: Encodable {
         let index = 0
         let delta: Delta
-        let finishReason: String?
+        let logprobs = Null()
+        @NullWhenAbsent var finishReason: String?
 
         private enum CodingKeys: String, CodingKey { case index, delta, logprobs, finishReason = "finish_reason" }
-
-        func encode(to encoder: any Encoder) throws {
-            var fields = encoder.container(keyedBy: CodingKeys.self)
-            try fields.encode(index, forKey: .index)
-            try fields.encode(delta, forKey: .delta)
-            try fields.encodeNil(forKey: .logprobs)
-            try fields.encode(finishReason, forKey: .finishReason)
-        }
     }
 
     /// What the chunk adds to the message: the role first, then pieces of content; `{}` at the end.
@@ -75,17 +68,10 @@ struct TextCompletion: Encodable {
     struct Choice: Encodable {
         let index = 0
         let text: String
-        let finishReason: String?
+        let logprobs = Null()
+        @NullWhenAbsent var finishReason: String?
 
         private enum CodingKeys: String, CodingKey { case index, text, logprobs, finishReason = "finish_reason" }
-
-        func encode(to encoder: any Encoder) throws {
-            var fields = encoder.container(keyedBy: CodingKeys.self)
-            try fields.encode(index, forKey: .index)
-            try fields.encode(text, forKey: .text)
-            try fields.encodeNil(forKey: .logprobs)
-            try fields.encode(finishReason, forKey: .finishReason)
-        }
     }
 }
 
@@ -136,18 +122,8 @@ struct ErrorResponse: Encodable {
     struct Body: Encodable {
         let message: String
         let type: String
-        let param: String?
-        let code: String?
-
-        func encode(to encoder: any Encoder) throws {
-            var fields = encoder.container(keyedBy: CodingKeys.self)
-            try fields.encode(message, forKey: .message)
-            try fields.encode(type, forKey: .type)
-            try fields.encode(param, forKey: .param)
-            try fields.encode(code, forKey: .code)
-        }
-
-        private enum CodingKeys: String, CodingKey { case message, type, param, code }
+        @NullWhenAbsent var param: String?
+        @NullWhenAbsent var code: String?
     }
 }
 
@@ -180,5 +156,19 @@ struct Null: Encodable {
     func encode(to encoder: any Encoder) throws {
         var value = encoder.singleValueContainer()
         try value.encodeNil()
+    }
+}
+
+/// An optional field OpenAI writes as null when it has no value (synthesized encoding would
+/// leave the key out).
+@propertyWrapper
+struct NullWhenAbsent<Value: Encodable>: Encodable {
+    var wrappedValue: Value?
+
+    init(wrappedValue: Value?) { self.wrappedValue = wrappedValue }
+
+    func encode(to encoder: any Encoder) throws {
+        var value = encoder.singleValueContainer()
+        if let wrappedValue { try value.encode(wrappedValue) } else { try value.encodeNil() }
     }
 }
