@@ -162,7 +162,7 @@ export class Model {
     }
   }
 
-  createGeneration(contextSize = 2048) {
+  createGeneration(contextSize = this.wasm.abi.defaultContextSize) {
     const handle = this.wasm.exports.swiftlet_generation_create(this.handle, contextSize);
     if (handle === 0) throw this.wasm.error();
     return new Generation(this.wasm, handle);

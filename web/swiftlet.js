@@ -38,7 +38,7 @@ export class LlmInference {
         wasmUrl: new URL(options.wasmUrl ?? defaultWasmFile, here).href,
         modelUrl: new URL(options.modelAssetPath, globalThis.location?.href).href,
         sha256: options.sha256,
-        contextSize: options.contextSize ?? 2048,
+        contextSize: options.contextSize,  // undefined: the module's default
       }, (message) => options.onProgress?.(message));
       llm.defaultOptions = Object.freeze(defaultOptions);
       llm.loadStats = loadStats;

@@ -31,7 +31,7 @@ struct SamplingOptions: ParsableArguments {
     var stop: [String] = []
 
     @Option(help: "Context size in tokens.")
-    var context = 2048
+    var context = Session.defaultContextSize
 
     @Option(help: "Threads to use (default: all cores).")
     var threads = ThreadPool.defaultThreadCount

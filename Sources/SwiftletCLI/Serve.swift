@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Swiftlet
+import SwiftletCore
 import SwiftletServer
 
 struct Serve: AsyncParsableCommand {
@@ -26,7 +27,7 @@ struct Serve: AsyncParsableCommand {
     var maxRequests = 16
 
     @Option(help: "Context size per request, in tokens.")
-    var context = 2048
+    var context = Session.defaultContextSize
 
     @Option(help: "Threads per model (default: all cores).")
     var threads = ThreadPool.defaultThreadCount

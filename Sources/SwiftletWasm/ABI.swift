@@ -148,5 +148,6 @@ var abiDescriptionJSON: String {
     let sampling = SamplingField.allCases.map { "{\"name\":\(jsonString($0.rawValue)),\"default\":\($0.defaultJSON)}" }
     return "{\"abiVersion\":\(abiVersion),\"errorCodes\":\(ErrorCode.codesJSON),"
         + "\"finishReasons\":\(FinishCode.codesJSON),\"promptKinds\":\(PromptKind.codesJSON),"
-        + "\"stats\":\(StatsField.namesJSON),\"sampling\":[\(sampling.joined(separator: ","))]}"
+        + "\"stats\":\(StatsField.namesJSON),\"sampling\":[\(sampling.joined(separator: ","))],"
+        + "\"defaultContextSize\":\(Session.defaultContextSize)}"
 }

@@ -101,6 +101,14 @@ test('the module describes its ABI: version, codes, layouts and the sampling opt
   // GenerationOptions.defaultMaxTokens), which `swiftlet run` uses too.
   assert.deepEqual(wasm.defaultOptions,
     { maxTokens: 512, temperature: 0.8, topK: 40, topP: 0.95, minP: 0.05, repetitionPenalty: 1, randomSeed: 0 });
+  // Session.defaultContextSize, what a generation created without a size holds.
+  assert.equal(wasm.abi.defaultContextSize, 2048);
+  const generation = model.createGeneration();
+  try {
+    assert.equal(generation.stats().contextSize, 2048);
+  } finally {
+    generation.free();
+  }
 });
 
 test('no sampling options give the answer of the native defaults spelled out', () => {

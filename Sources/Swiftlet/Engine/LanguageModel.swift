@@ -14,7 +14,7 @@ public actor LanguageModel {
         /// Prompt tokens evaluated together (larger: faster prefill, more memory).
         public var maxBatch: Int
 
-        public init(contextSize: Int = 2048, threads: Int = ThreadPool.defaultThreadCount, maxBatch: Int = 64) {
+        public init(contextSize: Int = Session.defaultContextSize, threads: Int = ThreadPool.defaultThreadCount, maxBatch: Int = 64) {
             self.contextSize = contextSize
             self.threads = threads
             self.maxBatch = maxBatch

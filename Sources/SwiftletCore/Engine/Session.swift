@@ -54,6 +54,10 @@ public struct GenerationOptions: Sendable {
 /// web shell in a worker message loop. Earlier turns stay in the cache, so a follow-up
 /// only evaluates its own tokens.
 public final class Session {
+    /// The context a session holds when a caller names none (the CLI, the server, the Swift
+    /// and web APIs).
+    public static let defaultContextSize = 2048
+
     public let model: Transformer
     public let tokenizer: Tokenizer
     public let cache: KVCache
