@@ -154,4 +154,80 @@ import Testing
             }
         }
     }
+    /// Random super-blocks: every bit pattern of quants, scales and minimums (the fixture
+    /// rows come from a quantizer, which leaves many unused), with random finite f16 scales.
+    struct SuperBlockRows: WeightFormatVisitor {
+        /// Byte offsets of each format's f16 scales in a super-block.
+        static let halfOffsets: [TensorType: [Int]] = [.q2_K: [80, 82], .q3_K: [108], .q4_K: [0, 2], .q5_K: [0, 2], .q6_K: [208]]
+        let type: TensorType
+        let rows: Int, blocks: Int, padding: Int
+
+        /// (dot4's value, dot's value) for every row of the 4-row groups of `rows` rows.
+        func visit<Format: WeightFormat>(_: Format.Type) -> [(Float, Float)] {
+            var random = SplitMix64(seed: UInt64(type.rawValue))
+            let rowBytes = blocks * Format.blockBytes + padding
+            var weights = (0..<(rows * rowBytes)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+            for r in 0..<rows {
+                for b in 0..<blocks {
+                    let block = r * rowBytes + b * Format.blockBytes
+                    // Rows 5 and 6: every bit set (the largest quants, scales, minimums).
+                    if r == 5 || r == 6 { for i in 0..<Format.blockBytes { weights[block + i] = 0xff } }
+                    for offset in Self.halfOffsets[type]! {
+                        // Sign, an exponent for 2^-12 … 2^3, any mantissa.
+                        let bits = UInt16(truncatingIfNeeded: random.next())
+                        let half = (bits & 0x83ff) | UInt16(3 + bits % 16) << 10
+                        weights[block + offset] = UInt8(half & 0xff)
+                        weights[block + offset + 1] = UInt8(half >> 8)
+                    }
+                }
+            }
+            let n = blocks * Format.blockLength
+            // Normal-ish values; one block of ±1 only (activation bytes ±127).
+            var x = (0..<n).map { _ in Float((0..<4).map { _ in Double(random.next() % 1_000_000) / 1_000_000 }.reduce(0, +) - 2) }
+            for i in 0..<Format.blockLength { x[i] = random.next() % 2 == 0 ? 1 : -1 }
+            var activation = [UInt8](repeating: 0, count: blocks * Format.Activation.blockBytes)
+            x.withUnsafeBufferPointer { values in
+                activation.withUnsafeMutableBytes { out in
+                    Format.Activation.quantizeRow(values.baseAddress!, into: out.baseAddress!, count: n)
+                }
+            }
+            var results: [(Float, Float)] = []
+            weights.withUnsafeBytes { w in
+                activation.withUnsafeBytes { a in
+                    for group in stride(from: 0, to: rows - 3, by: 4) {
+                        let first = w.baseAddress! + group * rowBytes
+                        let four = Format.dot4(first, rowBytes: rowBytes, a.baseAddress!, blocks: blocks)
+                        for r in 0..<4 { results.append((four[r], Format.dot(first + r * rowBytes, a.baseAddress!, blocks: blocks))) }
+                    }
+                }
+            }
+            return results
+        }
+    }
+
+    @Test(arguments: [TensorType.q2_K, .q3_K, .q4_K, .q5_K, .q6_K], [0, 5])
+    func dot4EqualsDotOnRandomSuperBlocks(_ type: TensorType, padding: Int) throws {
+        // Decode takes 4 rows per pass (dot4), with kernels of its own for the k-quants; each
+        // row's result must be the one-row kernel's bit for bit. Rows `padding` bytes wider
+        // than their blocks, so that no row starts where a whole number of blocks would.
+        let pairs = try #require(type.withWeightFormat(SuperBlockRows(type: type, rows: 24, blocks: 3, padding: padding)))
+        #expect(pairs.count == 24)
+        for (row, (four, one)) in pairs.enumerated() {
+            #expect(four.bitPattern == one.bitPattern, "\(type.name) row \(row): dot4 \(four), dot \(one)")
+            #expect(one.isFinite && one != 0, "\(type.name) row \(row): \(one)")
+        }
+    }
+}
+
+/// A seeded generator (SplitMix64), so the random blocks are the same on every run.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9e37_79b9_7f4a_7c15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+        return z ^ (z >> 31)
+    }
 }
