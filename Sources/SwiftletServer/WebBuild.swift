@@ -51,15 +51,12 @@ struct PlaygroundConfig: Encodable {
 }
 
 struct BrowserEngineStatus: Encodable {
-    /// Why the engine cannot run; nil when it can.
-    let reason: String?
-    var available: Bool { reason == nil }
+    let available: Bool
+    /// Why the engine cannot run; null when it can.
+    @NullWhenAbsent var reason: String?
 
-    private enum CodingKeys: String, CodingKey { case available, reason }
-
-    func encode(to encoder: any Encoder) throws {
-        var fields = encoder.container(keyedBy: CodingKeys.self)
-        try fields.encode(available, forKey: .available)
-        try fields.encode(reason, forKey: .reason)
+    init(reason: String?) {
+        available = reason == nil
+        self.reason = reason
     }
 }
