@@ -64,17 +64,25 @@ let wasm: [Target] = [
 ]
 
 let native: [Target] = [
+    // webgpu.h behind a small synchronous C face, opened with dlopen at run time: the GPU
+    // backend is optional, and nothing links against wgpu-native.
+    .target(name: "CWebGPU", exclude: ["vendor/README.md"], linkerSettings: [.linkedLibrary("dl")]),
+    // The kernels of wgsl/ compiled into the native shell as strings (Plugins/EmbedWGSL).
+    .executableTarget(name: "WGSLEmbedder"),
+    .plugin(name: "EmbedWGSL", capability: .buildTool(), dependencies: ["WGSLEmbedder"]),
     .target(
         name: "Swiftlet",
         dependencies: [
             "SwiftletCore",
+            "CWebGPU",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOFoundationCompat", package: "swift-nio"),
         ],
-        swiftSettings: [.enableUpcomingFeature("ExistentialAny")] + nativeCPU),
+        swiftSettings: [.enableUpcomingFeature("ExistentialAny")] + nativeCPU,
+        plugins: ["EmbedWGSL"]),
     .target(
         name: "SwiftletServer",
         dependencies: [

@@ -29,6 +29,12 @@ struct Run: AsyncParsableCommand {
         let loadStart = clock.now
         let loaded: LoadedModel
         do { loaded = try LoadedModel(path: path) } catch { throw CLIError(error.description) }
+        let pool = ThreadPool(threadCount: sampling.threads)
+        let (gpu, choice): (GPUModel?, BackendChoice)
+        do { (gpu, choice) = try await sampling.backend.open(loaded, pool: pool) } catch { throw CLIError("\(error)") }
+        if let note = choice.note { FileHandle.standardError.write(Data((note + "\n").utf8)) }
+        let device: DeviceForward?
+        do { device = try gpu?.makeForward(contextSize: sampling.context, maxBatch: 64) } catch { throw CLIError(error.description) }
         let loadTime = clock.now - loadStart
 
         let promptTokens: [Int32]
@@ -41,9 +47,9 @@ struct Run: AsyncParsableCommand {
         } else {
             promptTokens = loaded.tokenizer.encode(prompt, addSpecial: true, parseSpecial: false)
         }
-        let pool = ThreadPool(threadCount: sampling.threads)
         let session = Session(
-            model: loaded.transformer, tokenizer: loaded.tokenizer, contextSize: sampling.context, parallel: pool.parallelFor)
+            model: loaded.transformer, tokenizer: loaded.tokenizer, contextSize: sampling.context, parallel: pool.parallelFor,
+            device: device)
         let start = clock.now
         do {
             try session.start(prompt: promptTokens, options: sampling.responseOptions.generation)
@@ -54,7 +60,7 @@ struct Run: AsyncParsableCommand {
         var text: [UInt8] = []
         var reason = FinishReason.maxTokens
         var firstToken: Duration?
-        while let event = try session.next() {
+        while let event = try nextEvent(session) {
             switch event {
             case let .token(token, piece):
                 if firstToken == nil { firstToken = clock.now - start }
@@ -75,6 +81,7 @@ struct Run: AsyncParsableCommand {
                 ("generated_tokens", .array(generated.map { .int(Int64($0)) })),
                 ("text", .string(String(decoding: text, as: UTF8.self))),
                 ("finish_reason", .string("\(reason)")),
+                ("backend", .string(choice.summary)),
                 ("load_seconds", .double(loadTime.seconds)),
                 ("time_to_first_token_seconds", .double((firstToken ?? total).seconds)),
                 ("prefill_tokens_per_second", .double(Double(promptTokens.count) / max(prefillTime.seconds, 1e-9))),
@@ -83,6 +90,10 @@ struct Run: AsyncParsableCommand {
         } else {
             FileHandle.standardOutput.write(Data(rest + [0x0a]))
         }
+    }
+
+    private func nextEvent(_ session: Session) throws -> GenerationEvent? {
+        do { return try session.next() } catch { throw CLIError(error.description) }
     }
 }
 

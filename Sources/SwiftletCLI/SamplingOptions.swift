@@ -6,6 +6,9 @@ import SwiftletCore
 struct SamplingOptions: ParsableArguments {
     private static let defaults = SamplingParameters.defaults
 
+    @Option(help: "Where the model runs: cpu, gpu (WebGPU through wgpu-native) or auto (the faster of the two on this model).")
+    var backend = Backend.cpu
+
     @Option(help: "Maximum tokens to generate.")
     var maxTokens = GenerationOptions.defaultMaxTokens
 
@@ -42,3 +45,5 @@ struct SamplingOptions: ParsableArguments {
             repetitionPenalty: repeatPenalty, stopStrings: stop)
     }
 }
+
+extension Backend: ExpressibleByArgument {}

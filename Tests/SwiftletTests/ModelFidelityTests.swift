@@ -108,7 +108,7 @@ extension RealModels {
                     case .finished: continue  // no token chosen
                     }
                     // The chosen token is evaluated only on the next step: these are its logits.
-                    digests.append(Self.digest(session.logits, count: vocabulary))
+                    digests.append(Self.digest(try session.lastLogits(), count: vocabulary))
                 }
                 if Self.bitIdentical {
                     let firstDifferent = zip(digests, test.steps.map(\.logits_sha256)).prefix { $0 == $1 }.count

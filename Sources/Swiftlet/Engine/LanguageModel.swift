@@ -13,11 +13,16 @@ public actor LanguageModel {
         public var threads: Int
         /// Prompt tokens evaluated together (larger: faster prefill, more memory).
         public var maxBatch: Int
+        public var backend: Backend
 
-        public init(contextSize: Int = Session.defaultContextSize, threads: Int = ThreadPool.defaultThreadCount, maxBatch: Int = 64) {
+        public init(
+            contextSize: Int = Session.defaultContextSize, threads: Int = ThreadPool.defaultThreadCount, maxBatch: Int = 64,
+            backend: Backend = .cpu
+        ) {
             self.contextSize = contextSize
             self.threads = threads
             self.maxBatch = maxBatch
+            self.backend = backend
         }
     }
 
@@ -37,8 +42,11 @@ public actor LanguageModel {
 
     public nonisolated let model: LoadedModel
     public nonisolated let configuration: Configuration
-    /// From opening the file to ready to answer.
+    /// From opening the file to ready to answer (the GPU's weights uploaded, where used).
     public nonisolated let loadDuration: Duration
+    /// Where the forward passes run.
+    public nonisolated let backend: BackendChoice
+    private nonisolated let gpu: GPUModel?
     private nonisolated let executor: InferenceThread
     private let pool: ThreadPool
     /// The session behind one-shot answers, reused (reset) for each.
@@ -50,11 +58,14 @@ public actor LanguageModel {
     public init(path: String, configuration: Configuration = Configuration()) async throws {
         let clock = ContinuousClock()
         let start = clock.now
-        model = try await onBlockingThread { () throws in try LoadedModel(path: path) }
-        loadDuration = clock.now - start
+        let model = try await onBlockingThread { () throws in try LoadedModel(path: path) }
+        self.model = model
         self.configuration = configuration
         executor = InferenceThread(name: "swiftlet-inference")
-        pool = ThreadPool(threadCount: configuration.threads)
+        let pool = ThreadPool(threadCount: configuration.threads)
+        self.pool = pool
+        (gpu, backend) = try await configuration.backend.open(model, pool: pool)
+        loadDuration = clock.now - start
     }
 
     deinit { executor.stop() }
@@ -123,9 +134,10 @@ public actor LanguageModel {
     }
 
     func makeState(system: String?) throws -> SessionState {
+        let device = try gpu?.makeForward(contextSize: configuration.contextSize, maxBatch: configuration.maxBatch)
         let session = Session(
             model: model.transformer, tokenizer: model.tokenizer, contextSize: configuration.contextSize,
-            maxBatch: configuration.maxBatch, parallel: pool.parallelFor)
+            maxBatch: configuration.maxBatch, parallel: pool.parallelFor, device: device)
         return SessionState(session: session, formatter: model.chatFormatter, system: system)
     }
 

@@ -4,6 +4,8 @@ public enum EngineError: Error, Equatable, CustomStringConvertible {
     case emptyPrompt
     case contextFull(contextSize: Int)
     case invalidToken(Int32)
+    /// The device running the forward pass failed (a lost GPU); the message says how.
+    case device(String)
 
     public var description: String {
         switch self {
@@ -12,6 +14,7 @@ public enum EngineError: Error, Equatable, CustomStringConvertible {
         case .emptyPrompt: "the prompt is empty"
         case let .contextFull(contextSize): "the context of \(contextSize) tokens is full"
         case let .invalidToken(token): "token id \(token) is outside the vocabulary"
+        case let .device(message): message
         }
     }
 }
@@ -63,6 +66,8 @@ public final class Session {
     public let cache: KVCache
     let state: ForwardState
     public var parallel: ParallelFor
+    /// Where the forward passes run when not on the core's CPU kernels.
+    public let device: DeviceForward?
     /// Every token whose keys and values are in the cache, in order.
     public private(set) var tokens: [Int32] = []
     /// The tokens of the current (or last) answer, the end-of-generation token included.
@@ -81,13 +86,16 @@ public final class Session {
 
     public init(
         model: Transformer, tokenizer: Tokenizer, contextSize: Int, maxBatch: Int = 64,
-        precision: Precision = .f16, parallel: @escaping ParallelFor = serialFor
+        precision: Precision = .f16, parallel: @escaping ParallelFor = serialFor, device: DeviceForward? = nil
     ) {
         self.model = model
         self.tokenizer = tokenizer
         let batch = max(1, min(maxBatch, contextSize))
+        // With a device, the CPU cache and state only give the sizes: their pages are never
+        // touched, so they cost address space, not memory.
         cache = model.makeCache(contextSize: contextSize, maxBatch: batch, precision: precision)
         state = model.makeState(maxBatch: batch)
+        self.device = device
         self.parallel = parallel
         decoder = StreamingDecoder(tokenizer: tokenizer)
     }
@@ -117,21 +125,39 @@ public final class Session {
             let n = min(state.maxBatch, newTokens.count - offset)
             // Logits for rows from `first` on (the last row alone when nobody looks).
             let first = each == nil ? n - 1 : max(0, logitsFrom - offset)
-            newTokens[offset..<(offset + n)].withUnsafeBufferPointer { batch in
-                model.forward(batch, start: tokens.count, cache: cache, state: state, logitsFrom: first, parallel: parallel)
-            }
+            try run(Array(newTokens[offset..<(offset + n)]), logitsFrom: first)
             tokens += newTokens[offset..<(offset + n)]
             evaluatedTokenCount += n
             if let each, first < n {
-                for row in first..<n { each(offset + row, state.logits + (row - first) * model.config.vocabularySize) }
+                for row in first..<n {
+                    if let device {
+                        each(offset + row, try device.logits(row - first))
+                    } else {
+                        each(offset + row, state.logits + (row - first) * model.config.vocabularySize)
+                    }
+                }
             }
             offset += n
         }
     }
 
-    /// Logits after the last evaluated token: [vocabulary size].
-    public var logits: UnsafePointer<Float> {
-        UnsafePointer(state.logits + (state.logitRows - 1) * model.config.vocabularySize)
+    /// One forward pass of at most `state.maxBatch` tokens after those in the cache.
+    private func run(_ batch: [Int32], logitsFrom first: Int) throws(EngineError) {
+        if let device {
+            try batch.withUnsafeBufferPointer { (batch) throws(EngineError) in
+                try device.run(batch, tokens.count, first)
+            }
+        } else {
+            batch.withUnsafeBufferPointer { batch in
+                model.forward(batch, start: tokens.count, cache: cache, state: state, logitsFrom: first, parallel: parallel)
+            }
+        }
+    }
+
+    /// Logits after the last evaluated token: [vocabulary size] (on a device, read back).
+    public func lastLogits() throws(EngineError) -> UnsafePointer<Float> {
+        if let device { return try device.logits(0) }
+        return UnsafePointer(state.logits + (state.logitRows - 1) * model.config.vocabularySize)
     }
 
     /// Starts answering after `prompt` (appended to the conversation so far).
@@ -156,7 +182,12 @@ public final class Session {
         try flushPending()
         if tokens.count >= contextSize { return finish(.contextFull) }
 
-        let token = sampler.sample(logits, count: model.config.vocabularySize, history: tokens)
+        // A device picks a greedy token itself: a few bytes read back instead of the logits.
+        let token = if let device, sampler.parameters.isGreedy {
+            device.lastArgmax()
+        } else {
+            sampler.sample(try lastLogits(), count: model.config.vocabularySize, history: tokens)
+        }
         answerTokens.append(token)
         if tokenizer.vocabulary.isEndOfGeneration(token) {
             pending = token  // part of the conversation if it goes on
@@ -200,9 +231,7 @@ public final class Session {
         guard let token = pending else { return }
         pending = nil
         guard tokens.count < contextSize else { throw .contextFull(contextSize: contextSize) }
-        [token].withUnsafeBufferPointer { batch in
-            model.forward(batch, start: tokens.count, cache: cache, state: state, parallel: parallel)
-        }
+        try run([token], logitsFrom: 0)
         tokens.append(token)
         evaluatedTokenCount += 1
     }

@@ -17,7 +17,8 @@ public struct WeightMatrix {
     /// Input features (ggml's ne0), the length of one stored row.
     public let columns: Int
     let data: UnsafeRawPointer
-    let rowBytes: Int
+    /// Bytes of one stored row.
+    public let rowBytes: Int
     let kernels: RowKernels
 
     /// Rows handed to one parallel task: enough work to amortize scheduling.
@@ -57,6 +58,9 @@ public struct WeightMatrix {
         self.rowBytes = rowBytes
         self.kernels = kernels
     }
+
+    /// The stored rows as they are in the file: [rows × rowBytes].
+    public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: data, count: rows * rowBytes) }
 
     /// Bytes one input row takes once quantized for this matrix's dot product.
     public var activationRowBytes: Int { kernels.activationRowBytes(count: columns) }

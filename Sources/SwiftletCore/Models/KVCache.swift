@@ -35,10 +35,7 @@ public final class KVCache {
         self.contextSize = contextSize
         self.precision = precision
         kvWidth = config.kvWidth
-        capacity = config.slidingWindowLayers.map { sliding in
-            if sliding, let window = config.slidingWindow { return min(contextSize, window + maxBatch - 1) }
-            return contextSize
-        }
+        capacity = Self.capacities(config: config, contextSize: contextSize, maxBatch: maxBatch)
         let rowBytes = config.kvWidth * precision.bytes
         keys = capacity.map { UnsafeMutableRawPointer.allocate(byteCount: $0 * rowBytes, alignment: 64) }
         values = capacity.map { UnsafeMutableRawPointer.allocate(byteCount: $0 * rowBytes, alignment: 64) }
@@ -49,6 +46,14 @@ public final class KVCache {
         headScratchFloats = (capacity.max() ?? 0) + 128 + (1 + HalfDot.Order.single.step) * config.headDimension
         headCount = config.headCount
         headScratch = .allocate(capacity: headCount * headScratchFloats)
+    }
+
+    /// Positions each layer keeps: the context, or a sliding window's ring.
+    public static func capacities(config: ModelConfig, contextSize: Int, maxBatch: Int) -> [Int] {
+        config.slidingWindowLayers.map { sliding in
+            if sliding, let window = config.slidingWindow { return min(contextSize, window + maxBatch - 1) }
+            return contextSize
+        }
     }
 
     deinit {

@@ -38,6 +38,13 @@ public struct ModelConfig: Sendable {
     /// Leading dimensions of each head that RoPE rotates (Phi-3 may rotate fewer); nil: all.
     public var ropeDimensions: Int? = nil
 
+    /// cap·tanh(logit/cap) over `count` logits where the model caps them (Gemma 2), as the
+    /// CPU forward pass computes it; devices that skip it apply this to what they read back.
+    public func capFinalLogits(_ logits: UnsafeMutablePointer<Float>, count: Int) {
+        guard let cap = finalLogitSoftcap else { return }
+        for i in 0..<count { logits[i] = cap * Float(MathFunctions.tanh(Double(logits[i] / cap))) }
+    }
+
     public var queryWidth: Int { headCount * headDimension }
     public var kvWidth: Int { kvHeadCount * headDimension }
 

@@ -73,11 +73,7 @@ public final class Transformer {
             Ops.rmsNorm(s.x + b * d, weight: weights.outputNorm, into: s.normed + row * d, count: d, epsilon: c.rmsEpsilon)
         }
         weights.output.multiply(s.normed, batch: outputs.count, into: s.logits, scratch: s.activations, parallel: parallel)
-        if let cap = c.finalLogitSoftcap {
-            for i in 0..<(outputs.count * c.vocabularySize) {
-                s.logits[i] = cap * Float(MathFunctions.tanh(Double(s.logits[i] / cap)))
-            }
-        }
+        c.capFinalLogits(s.logits, count: outputs.count * c.vocabularySize)
         s.setLogitRows(outputs.count)
     }
 

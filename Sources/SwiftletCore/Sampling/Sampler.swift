@@ -32,6 +32,9 @@ public struct SamplingParameters: Sendable {
 
     public static let defaults = SamplingParameters()
     public static let greedy = SamplingParameters(temperature: 0)
+
+    /// Always the largest logit: no temperature and no penalty.
+    public var isGreedy: Bool { temperature <= 0 && repetitionPenalty == 1 }
 }
 
 /// Chooses tokens: penalties, then top-k, top-p and min-p on the untempered distribution,

@@ -1,0 +1,258 @@
+import CWebGPU
+import SwiftletCore
+
+/// One session's forward pass on the GPU: the plan's steps turned into dispatches over
+/// this session's buffers, recorded into one compute pass per forward pass, and a few
+/// bytes read back (the greedy token) unless logits are asked for.
+final class GPUSession {
+    let model: GPUModel
+    let plan: ForwardPlan
+    private var device: GPUDevice { model.device }
+    private let config: ModelConfig
+    private let activations: [PlanBuffer: GPUBuffer]  // each [maxBatch × width]
+    private let logitsBuffer: GPUBuffer                // [maxBatch × vocab]
+    private let tokens: GPUBuffer                      // u32 [maxBatch]
+    private let keyCaches: [GPUBuffer]                 // per layer [capacity × kv width]
+    private let valueCaches: [GPUBuffer]
+    private let step: GPUBuffer                        // uniform Step {tokens, start, 0, 0}
+    private let params: GPUBuffer                      // uniform, one 256-byte slot per dispatch
+    private let argmaxPartials: GPUBuffer              // u32 [2 × blocks]
+    private let argmaxResult: GPUBuffer                // u32 [index, value bits]
+    private let argmaxReadback: GPUBuffer
+    private let logitsReadback: GPUBuffer              // [vocab]
+    private let hostLogits: UnsafeMutablePointer<Float>  // [vocab]
+    private let argmaxHost: UnsafeMutablePointer<UInt32>  // [index, value bits]
+    private var keep: [GPUBuffer] = []                 // norm weights, biases: alive with the bind groups
+    private var dispatches: [Dispatch] = []
+    private var slots = 0
+    private(set) var lastArgmax: Int32 = 0
+    /// The passes's token count and first row of kept logits, for `logits(row:)`.
+    private var lastPass = (tokens: 0, logitsFrom: 0)
+
+    static let slotBytes = 256
+
+    /// A dispatch: which pass sizes it runs for and how big it is.
+    private struct Dispatch {
+        let kernel: GPUKernel
+        let group: UnsafeMutableRawPointer
+        let slot: Int
+        /// Workgroups for a pass of n tokens keeping logits from row `first`; nil: skipped.
+        let size: (_ n: Int, _ first: Int) -> (Int, Int, Int)?
+        /// Params that depend on the pass (the logits rows), written before it runs.
+        let dynamicParams: ((_ n: Int, _ first: Int) -> [UInt32])?
+    }
+
+    init(model: GPUModel, plan: ForwardPlan) throws(GPUError) {
+        self.model = model
+        self.plan = plan
+        let c = plan.config
+        config = c
+        let device = model.device
+        let batch = plan.maxBatch
+        func floats(_ count: Int, _ label: String) throws(GPUError) -> GPUBuffer {
+            try device.buffer(bytes: 4 * count, kind: SLBufferStorage, label: label)
+        }
+        var activations: [PlanBuffer: GPUBuffer] = [:]
+        for buffer in PlanBuffer.allCases { activations[buffer] = try floats(batch * buffer.width(c), "\(buffer)") }
+        self.activations = activations
+        logitsBuffer = try floats(batch * c.vocabularySize, "logits")
+        tokens = try device.buffer(bytes: 4 * batch, kind: SLBufferStorage, label: "tokens")
+        var keys: [GPUBuffer] = [], values: [GPUBuffer] = []
+        for (layer, capacity) in plan.cacheCapacity.enumerated() {
+            keys.append(try floats(capacity * c.kvWidth, "keys \(layer)"))
+            values.append(try floats(capacity * c.kvWidth, "values \(layer)"))
+        }
+        keyCaches = keys
+        valueCaches = values
+        step = try device.buffer(bytes: 16, kind: SLBufferUniform, label: "step")
+        argmaxPartials = try device.buffer(bytes: 8 * (c.vocabularySize / 256 + 1), kind: SLBufferStorage, label: "argmax blocks")
+        argmaxResult = try device.buffer(bytes: 8, kind: SLBufferStorage, label: "argmax")
+        argmaxReadback = try device.buffer(bytes: 8, kind: SLBufferReadback, label: "argmax readback")
+        logitsReadback = try device.buffer(bytes: 4 * c.vocabularySize, kind: SLBufferReadback, label: "logits readback")
+        hostLogits = .allocate(capacity: c.vocabularySize)
+        argmaxHost = .allocate(capacity: 2)
+        params = try device.buffer(bytes: Self.slotBytes * Self.slotCount(plan, model), kind: SLBufferUniform, label: "params")
+        for planStep in plan.steps { try record(planStep) }
+        try recordArgmax()
+        try device.finish()
+    }
+
+    private static func slotCount(_ plan: ForwardPlan, _ model: GPUModel) -> Int {
+        var count = 2  // argmax
+        for step in plan.steps {
+            switch step {
+            case let .embed(m, _): count += model.chunks(of: m).count
+            case let .multiply(m, _, _), let .logits(m): count += 2 * model.chunks(of: m).count  // decode and tiled
+            default: count += 1
+            }
+        }
+        return count
+    }
+
+    deinit {
+        dispatches.forEach { slgpu_release_bind_group(device.handle, $0.group) }
+        hostLogits.deallocate()
+        argmaxHost.deallocate()
+    }
+
+    // MARK: Recording the plan
+
+    private func vector(_ values: [Float]?, _ label: String) throws(GPUError) -> GPUBuffer {
+        let values = values ?? [0]
+        let buffer = try device.buffer(bytes: 4 * values.count, kind: SLBufferStorage, label: label)
+        device.write(buffer, values)
+        keep.append(buffer)
+        return buffer
+    }
+
+    private func whole(_ buffer: GPUBuffer) -> (GPUBuffer, Int, Int) { (buffer, 0, buffer.bytes) }
+
+    /// Adds a dispatch of `kernel` over `storage` (bindings 2, …) with `words` as its Params.
+    private func add(
+        _ kernel: GPUKernel, params words: [UInt32], storage: [GPUBuffer],
+        size: @escaping (_ n: Int, _ first: Int) -> (Int, Int, Int)?,
+        dynamicParams: ((_ n: Int, _ first: Int) -> [UInt32])? = nil
+    ) throws(GPUError) {
+        let slot = slots
+        slots += 1
+        device.write(params, offset: slot * Self.slotBytes, words)
+        let bindings = [whole(step), (params, slot * Self.slotBytes, Self.slotBytes)] + storage.map(whole)
+        let group = try device.bindGroup(kernel.pipeline, bindings)
+        dispatches.append(Dispatch(kernel: kernel, group: group, slot: slot, size: size, dynamicParams: dynamicParams))
+    }
+
+    private static func bits(_ value: Float) -> UInt32 { value.bitPattern }
+
+    /// Workgroups for `groups` split over x and y as the kernels expect.
+    private static func split(_ groups: Int, z: Int) -> (Int, Int, Int)? {
+        guard groups > 0, z > 0 else { return nil }
+        let x = min(groups, 65535)
+        return (x, (groups + x - 1) / x, z)
+    }
+
+    private func record(_ planStep: PlanStep) throws(GPUError) {
+        let c = config
+        let d = c.embeddingLength
+        let eps = Self.bits(c.rmsEpsilon)
+        switch planStep {
+        case let .embed(table, scale):
+            for chunk in model.chunks(of: table) {
+                let kernel = try model.kernels.kernel("embed", format: table.type)
+                let groups = (table.columns + 8 * (try kernel.constant("WORKGROUP_SIZE")) - 1) / (8 * (try kernel.constant("WORKGROUP_SIZE")))
+                try add(kernel, params: [UInt32(table.columns), UInt32(table.rowBytes), UInt32(chunk.firstRow), UInt32(chunk.rows), Self.bits(scale)],
+                        storage: [chunk.buffer, tokens, activations[.x]!], size: { n, _ in (groups, n, 1) })
+            }
+        case let .rmsNorm(input, weight, output):
+            try add(try model.kernels.kernel("rms_norm"), params: [UInt32(input.width(c)), eps],
+                    storage: [activations[input]!, try vector(weight, "norm"), activations[output]!], size: { n, _ in (n, 1, 1) })
+        case let .multiply(matrix, input, output):
+            try recordProduct(matrix, input: activations[input]!, output: activations[output]!, logits: false)
+        case let .rotateAndStore(r):
+            let flags = (r.queryNorm != nil ? 1 : 0) | (r.keyNorm != nil ? 2 : 0) | (r.biases != nil ? 4 : 0)
+            let hd = c.headDimension
+            let norms = (r.queryNorm ?? [Float](repeating: 1, count: hd)) + (r.keyNorm ?? [Float](repeating: 1, count: hd))
+            let heads = c.headCount + c.kvHeadCount
+            try add(try model.kernels.kernel("rope_kv"),
+                    params: [UInt32(c.headCount), UInt32(c.kvHeadCount), UInt32(hd), UInt32(r.ropeDimensions),
+                             r.ropeStyle == .interleaved ? 0 : 1, Self.bits(r.thetaScale), Self.bits(c.queryScale), eps,
+                             UInt32(flags), UInt32(plan.cacheCapacity[r.layer])],
+                    storage: [activations[.q]!, activations[.k]!, activations[.v]!, try vector(norms, "head norms"),
+                              try vector(r.biases, "biases"), keyCaches[r.layer], valueCaches[r.layer]],
+                    size: { n, _ in (heads, n, 1) })
+        case let .attend(layer, window):
+            let heads = c.headCount
+            try add(try model.kernels.kernel("attention"),
+                    params: [UInt32(c.headCount), UInt32(c.kvHeadCount), UInt32(c.headDimension), UInt32(plan.cacheCapacity[layer]),
+                             UInt32(window ?? 0), Self.bits(c.scoreScale), Self.bits(c.attentionLogitSoftcap ?? 0)],
+                    storage: [activations[.q]!, keyCaches[layer], valueCaches[layer], activations[.attention]!],
+                    size: { n, _ in (heads, n, 1) })
+        case let .gatedActivation(activation):
+            let kernel = try model.kernels.kernel("glu")
+            let groups = (c.feedForwardLength + (try kernel.constant("WORKGROUP_SIZE")) - 1) / (try kernel.constant("WORKGROUP_SIZE"))
+            try add(kernel, params: [UInt32(c.feedForwardLength), activation == .silu ? 0 : 1],
+                    storage: [activations[.gate]!, activations[.up]!], size: { n, _ in (groups, n, 1) })
+        case let .residual(delta, postNorm, nextNorm):
+            try add(try model.kernels.kernel("residual"),
+                    params: [UInt32(d), eps, postNorm != nil ? 1 : 0, nextNorm != nil ? 1 : 0],
+                    storage: [activations[delta]!, try vector(postNorm, "post norm"), try vector(nextNorm, "next norm"),
+                              activations[.x]!, activations[.normed]!],
+                    size: { n, _ in (n, 1, 1) })
+        case let .logits(matrix):
+            try recordProduct(matrix, input: activations[.normed]!, output: logitsBuffer, logits: true)
+        }
+    }
+
+    /// y = W·x over the matrix's chunks, with the decode kernel (one token a workgroup row)
+    /// for a few tokens and the tiled one for more. The logits product runs on the rows
+    /// from `first` only.
+    private func recordProduct(_ matrix: WeightMatrix, input: GPUBuffer, output: GPUBuffer, logits: Bool) throws(GPUError) {
+        let vector = try model.kernels.kernel("matvec", format: matrix.type)
+        let tiled = try model.kernels.kernel("matmul", format: matrix.type)
+        let vectorRows = try vector.constant("ROWS_PER_WORKGROUP")
+        let (tileRows, tileTokens) = (try tiled.constant("ROWS_PER_WORKGROUP"), try tiled.constant("TOKENS_PER_WORKGROUP"))
+        let columns = matrix.columns
+        for chunk in model.chunks(of: matrix) {
+            func words(_ first: Int) -> [UInt32] {
+                [UInt32(chunk.rows), UInt32(columns), UInt32(matrix.rowBytes), UInt32(first * columns), UInt32(chunk.firstRow), UInt32(matrix.rows)]
+            }
+            let dynamic: ((Int, Int) -> [UInt32])? = logits ? { _, first in words(first) } : nil
+            let rows = chunk.rows
+            // Tokens the product runs for: the kept rows for the logits, else all.
+            let tokens = { (n: Int, first: Int) in logits ? n - first : n }
+            try add(vector, params: words(0), storage: [chunk.buffer, input, output],
+                    size: { n, first in
+                        tokens(n, first) < Self.tiledFrom ? Self.split((rows + vectorRows - 1) / vectorRows, z: tokens(n, first)) : nil
+                    },
+                    dynamicParams: dynamic)
+            try add(tiled, params: words(0), storage: [chunk.buffer, input, output],
+                    size: { n, first in
+                        tokens(n, first) >= Self.tiledFrom
+                            ? Self.split((rows + tileRows - 1) / tileRows, z: (tokens(n, first) + tileTokens - 1) / tileTokens) : nil
+                    },
+                    dynamicParams: dynamic)
+        }
+    }
+
+    /// Tokens from which a product takes the tiled kernel.
+    static let tiledFrom = 4
+
+    private func recordArgmax() throws(GPUError) {
+        let vocabulary = config.vocabularySize
+        let blocks = try model.kernels.kernel("argmax_blocks")
+        let final = try model.kernels.kernel("argmax_final")
+        let blockValues = try blocks.constant("BLOCK_VALUES")
+        let count = (vocabulary + blockValues - 1) / blockValues
+        // The last row of the kept logits.
+        let words = { (n: Int, first: Int) -> [UInt32] in [UInt32(vocabulary), UInt32((n - 1 - first) * vocabulary)] }
+        try add(blocks, params: words(1, 0), storage: [logitsBuffer, argmaxPartials], size: { _, _ in (count, 1, 1) }, dynamicParams: words)
+        try add(final, params: words(1, 0), storage: [argmaxPartials, argmaxResult], size: { _, _ in (1, 1, 1) }, dynamicParams: words)
+    }
+
+    // MARK: Running
+
+    func run(_ batch: UnsafeBufferPointer<Int32>, start: Int, logitsFrom first: Int) throws(GPUError) {
+        let n = batch.count
+        precondition(n > 0 && n <= plan.maxBatch && first < n)
+        device.write(step, [UInt32(n), UInt32(start), 0, 0])
+        device.write(tokens, batch.map { UInt32(bitPattern: $0) })
+        for dispatch in dispatches {
+            if let dynamic = dispatch.dynamicParams { device.write(params, offset: dispatch.slot * Self.slotBytes, dynamic(n, first)) }
+        }
+        for dispatch in dispatches {
+            if let (x, y, z) = dispatch.size(n, first) { device.dispatch(dispatch.kernel.pipeline, dispatch.group, x, y, z) }
+        }
+        try device.finish(copy: argmaxResult, count: 8, through: argmaxReadback, into: argmaxHost)
+        lastArgmax = Int32(bitPattern: argmaxHost[0])
+        lastPass = (n, first)
+    }
+
+    /// Row `row` of the logits kept by the last pass, read back, with the final soft-cap
+    /// applied (the device skips it: it does not change the greedy token).
+    func logits(row: Int) throws(GPUError) -> UnsafePointer<Float> {
+        let vocabulary = config.vocabularySize
+        precondition(row < lastPass.tokens - lastPass.logitsFrom)
+        try device.finish(copy: logitsBuffer, offset: 4 * row * vocabulary, count: 4 * vocabulary, through: logitsReadback, into: hostLogits)
+        config.capFinalLogits(hostLogits, count: vocabulary)
+        return UnsafePointer(hostLogits)
+    }
+}
