@@ -18,7 +18,8 @@ struct Chat: AsyncParsableCommand {
     func run() async throws {
         let path = try await model.resolvePath()
         let languageModel = try await LanguageModel(
-            path: path, configuration: .init(contextSize: sampling.context, threads: sampling.threads))
+            path: path, configuration: .init(contextSize: sampling.context, threads: sampling.threads, backend: sampling.backend))
+        if let note = languageModel.backend.note { write(note + "\n") }
         let session = try await languageModel.makeSession(system: system)
         let interrupt = Interrupt()
         write("Loaded \(path) in \(Int(languageModel.loadDuration.seconds * 1000)) ms. /reset starts over, /exit quits, Ctrl-C stops an answer.\n")
