@@ -34,7 +34,7 @@ struct Run: AsyncParsableCommand {
         do { (gpu, choice) = try await sampling.backend.open(loaded, pool: pool) } catch { throw CLIError("\(error)") }
         if let note = choice.note { FileHandle.standardError.write(Data((note + "\n").utf8)) }
         let device: DeviceForward?
-        do { device = try gpu?.makeForward(contextSize: sampling.context, maxBatch: 64) } catch { throw CLIError(error.description) }
+        do { device = try gpu?.makeForward(contextSize: sampling.context, maxBatch: Session.defaultMaxBatch) } catch { throw CLIError(error.description) }
         let loadTime = clock.now - loadStart
 
         let promptTokens: [Int32]

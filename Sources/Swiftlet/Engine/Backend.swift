@@ -26,16 +26,15 @@ extension Backend {
     /// steps on each: a weak GPU can lose to the CPU. `.gpu` throws `GPUError` when no GPU
     /// can run the model; `.auto` falls back to the CPU and says so in the note.
     public func open(_ model: LoadedModel, pool: ThreadPool) async throws -> (gpu: GPUModel?, choice: BackendChoice) {
-        let backend = self
-        if backend == .cpu { return (nil, BackendChoice(backend: .cpu, adapter: nil, note: nil)) }
+        if self == .cpu { return (nil, BackendChoice(backend: .cpu, adapter: nil, note: nil)) }
         let gpu: GPUModel
         do {
             gpu = try await onBlockingThread { () throws in try GPUModel(model.transformer) }
-        } catch let error as GPUError where backend == .auto {
+        } catch let error as GPUError where self == .auto {
             return (nil, BackendChoice(backend: .cpu, adapter: nil, note: "auto: no GPU (\(error)); running on the CPU"))
         }
         let adapter = gpu.adapter
-        if backend == .gpu { return (gpu, BackendChoice(backend: .gpu, adapter: adapter, note: nil)) }
+        if self == .gpu { return (gpu, BackendChoice(backend: .gpu, adapter: adapter, note: nil)) }
         let (cpuRate, gpuRate) = try await onBlockingThread { () throws in
             let cpu = Session(model: model.transformer, tokenizer: model.tokenizer, contextSize: 64, maxBatch: 16, parallel: pool.parallelFor)
             let device = try gpu.makeForward(contextSize: 64, maxBatch: 16)

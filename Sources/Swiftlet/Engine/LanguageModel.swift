@@ -16,7 +16,7 @@ public actor LanguageModel {
         public var backend: Backend
 
         public init(
-            contextSize: Int = Session.defaultContextSize, threads: Int = ThreadPool.defaultThreadCount, maxBatch: Int = 64,
+            contextSize: Int = Session.defaultContextSize, threads: Int = ThreadPool.defaultThreadCount, maxBatch: Int = Session.defaultMaxBatch,
             backend: Backend = .cpu
         ) {
             self.contextSize = contextSize

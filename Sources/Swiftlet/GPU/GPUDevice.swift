@@ -125,10 +125,9 @@ final class GPUDevice {
     /// from `offset` into `out` through `readback`.
     func finish(copy source: GPUBuffer? = nil, offset: Int = 0, count: Int = 0, through readback: GPUBuffer? = nil,
                 into out: UnsafeMutableRawPointer? = nil) throws(GPUError) {
-        let ok = try attempt({ .failed($0) }) { message, size in
+        _ = try attempt({ .failed($0) }) { message, size in
             slgpu_finish(handle, source?.pointer, UInt64(offset), readback?.pointer, UInt64(count), out, message, size) != 0 ? true : nil
         }
-        _ = ok
     }
 }
 

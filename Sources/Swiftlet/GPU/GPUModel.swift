@@ -72,7 +72,6 @@ public final class GPUModel: @unchecked Sendable {
     public func makeForward(contextSize: Int, maxBatch: Int) throws(GPUError) -> DeviceForward {
         let session = try GPUSession(model: self, plan: transformer.plan(contextSize: contextSize, maxBatch: maxBatch))
         return DeviceForward(
-            description: "gpu: \(adapter.summary)",
             run: { (tokens, start, logitsFrom) throws(EngineError) in
                 do throws(GPUError) { try session.run(tokens, start: start, logitsFrom: logitsFrom) } catch { throw .device(error.description) }
             },

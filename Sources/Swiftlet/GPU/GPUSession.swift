@@ -15,7 +15,7 @@ final class GPUSession {
     private let keyCaches: [GPUBuffer]                 // per layer [capacity × kv width]
     private let valueCaches: [GPUBuffer]
     private let step: GPUBuffer                        // uniform Step {tokens, start, 0, 0}
-    private let params: GPUBuffer                      // uniform, one 256-byte slot per dispatch
+    private var params: GPUBuffer!                     // uniform, one 256-byte slot per dispatch
     private let argmaxPartials: GPUBuffer              // u32 [2 × blocks]
     private let argmaxResult: GPUBuffer                // u32 [index, value bits]
     private let argmaxReadback: GPUBuffer
@@ -24,22 +24,25 @@ final class GPUSession {
     private let argmaxHost: UnsafeMutablePointer<UInt32>  // [index, value bits]
     private var keep: [GPUBuffer] = []                 // norm weights, biases: alive with the bind groups
     private var dispatches: [Dispatch] = []
-    private var slots = 0
+    /// Dispatches recorded but not bound yet: the params buffer is made once all are known.
+    private var recorded: [(kernel: GPUKernel, words: [UInt32], storage: [GPUBuffer], size: Size, dynamicParams: DynamicParams?)] = []
     private(set) var lastArgmax: Int32 = 0
     /// The passes's token count and first row of kept logits, for `logits(row:)`.
     private var lastPass = (tokens: 0, logitsFrom: 0)
 
     static let slotBytes = 256
 
-    /// A dispatch: which pass sizes it runs for and how big it is.
+    /// Workgroups for a pass of n tokens keeping logits from row `first`; nil: skipped.
+    private typealias Size = (_ n: Int, _ first: Int) -> (Int, Int, Int)?
+    /// Params that depend on the pass (the logits rows), written before it runs.
+    private typealias DynamicParams = (_ n: Int, _ first: Int) -> [UInt32]
+
     private struct Dispatch {
         let kernel: GPUKernel
         let group: UnsafeMutableRawPointer
         let slot: Int
-        /// Workgroups for a pass of n tokens keeping logits from row `first`; nil: skipped.
-        let size: (_ n: Int, _ first: Int) -> (Int, Int, Int)?
-        /// Params that depend on the pass (the logits rows), written before it runs.
-        let dynamicParams: ((_ n: Int, _ first: Int) -> [UInt32])?
+        let size: Size
+        let dynamicParams: DynamicParams?
     }
 
     init(model: GPUModel, plan: ForwardPlan) throws(GPUError) {
@@ -71,22 +74,29 @@ final class GPUSession {
         logitsReadback = try device.buffer(bytes: 4 * c.vocabularySize, kind: SLBufferReadback, label: "logits readback")
         hostLogits = .allocate(capacity: c.vocabularySize)
         argmaxHost = .allocate(capacity: 2)
-        params = try device.buffer(bytes: Self.slotBytes * Self.slotCount(plan, model), kind: SLBufferUniform, label: "params")
         for planStep in plan.steps { try record(planStep) }
         try recordArgmax()
+        try bind()
         try device.finish()
     }
 
-    private static func slotCount(_ plan: ForwardPlan, _ model: GPUModel) -> Int {
-        var count = 2  // argmax
-        for step in plan.steps {
-            switch step {
-            case let .embed(m, _): count += model.chunks(of: m).count
-            case let .multiply(m, _, _), let .logits(m): count += 2 * model.chunks(of: m).count  // decode and tiled
-            default: count += 1
-            }
+    /// Writes every recorded dispatch's Params into one uniform buffer, a slot each, and
+    /// makes the bind groups.
+    private func bind() throws(GPUError) {
+        let params = try device.buffer(bytes: Self.slotBytes * recorded.count, kind: SLBufferUniform, label: "params")
+        self.params = params
+        let slotWords = Self.slotBytes / 4
+        var words = [UInt32](repeating: 0, count: slotWords * recorded.count)
+        for (slot, r) in recorded.enumerated() {
+            words.replaceSubrange((slot * slotWords)..<(slot * slotWords + r.words.count), with: r.words)
         }
-        return count
+        device.write(params, words)
+        for (slot, r) in recorded.enumerated() {
+            let bindings = [whole(step), (params, slot * Self.slotBytes, Self.slotBytes)] + r.storage.map(whole)
+            let group = try device.bindGroup(r.kernel.pipeline, bindings)
+            dispatches.append(Dispatch(kernel: r.kernel, group: group, slot: slot, size: r.size, dynamicParams: r.dynamicParams))
+        }
+        recorded = []
     }
 
     deinit {
@@ -107,18 +117,11 @@ final class GPUSession {
 
     private func whole(_ buffer: GPUBuffer) -> (GPUBuffer, Int, Int) { (buffer, 0, buffer.bytes) }
 
-    /// Adds a dispatch of `kernel` over `storage` (bindings 2, …) with `words` as its Params.
+    /// Records a dispatch of `kernel` over `storage` (bindings 2, …) with `words` as its Params.
     private func add(
-        _ kernel: GPUKernel, params words: [UInt32], storage: [GPUBuffer],
-        size: @escaping (_ n: Int, _ first: Int) -> (Int, Int, Int)?,
-        dynamicParams: ((_ n: Int, _ first: Int) -> [UInt32])? = nil
-    ) throws(GPUError) {
-        let slot = slots
-        slots += 1
-        device.write(params, offset: slot * Self.slotBytes, words)
-        let bindings = [whole(step), (params, slot * Self.slotBytes, Self.slotBytes)] + storage.map(whole)
-        let group = try device.bindGroup(kernel.pipeline, bindings)
-        dispatches.append(Dispatch(kernel: kernel, group: group, slot: slot, size: size, dynamicParams: dynamicParams))
+        _ kernel: GPUKernel, params words: [UInt32], storage: [GPUBuffer], size: @escaping Size, dynamicParams: DynamicParams? = nil
+    ) {
+        recorded.append((kernel, words, storage, size, dynamicParams))
     }
 
     private static func bits(_ value: Float) -> UInt32 { value.bitPattern }
@@ -138,12 +141,13 @@ final class GPUSession {
         case let .embed(table, scale):
             for chunk in model.chunks(of: table) {
                 let kernel = try model.kernels.kernel("embed", format: table.type)
-                let groups = (table.columns + 8 * (try kernel.constant("WORKGROUP_SIZE")) - 1) / (8 * (try kernel.constant("WORKGROUP_SIZE")))
-                try add(kernel, params: [UInt32(table.columns), UInt32(table.rowBytes), UInt32(chunk.firstRow), UInt32(chunk.rows), Self.bits(scale)],
+                let valuesPerWorkgroup = 8 * (try kernel.constant("WORKGROUP_SIZE"))
+                let groups = (table.columns + valuesPerWorkgroup - 1) / valuesPerWorkgroup
+                add(kernel, params: [UInt32(table.columns), UInt32(table.rowBytes), UInt32(chunk.firstRow), UInt32(chunk.rows), Self.bits(scale)],
                         storage: [chunk.buffer, tokens, activations[.x]!], size: { n, _ in (groups, n, 1) })
             }
         case let .rmsNorm(input, weight, output):
-            try add(try model.kernels.kernel("rms_norm"), params: [UInt32(input.width(c)), eps],
+            add(try model.kernels.kernel("rms_norm"), params: [UInt32(input.width(c)), eps],
                     storage: [activations[input]!, try vector(weight, "norm"), activations[output]!], size: { n, _ in (n, 1, 1) })
         case let .multiply(matrix, input, output):
             try recordProduct(matrix, input: activations[input]!, output: activations[output]!, logits: false)
@@ -152,7 +156,7 @@ final class GPUSession {
             let hd = c.headDimension
             let norms = (r.queryNorm ?? [Float](repeating: 1, count: hd)) + (r.keyNorm ?? [Float](repeating: 1, count: hd))
             let heads = c.headCount + c.kvHeadCount
-            try add(try model.kernels.kernel("rope_kv"),
+            add(try model.kernels.kernel("rope_kv"),
                     params: [UInt32(c.headCount), UInt32(c.kvHeadCount), UInt32(hd), UInt32(r.ropeDimensions),
                              r.ropeStyle == .interleaved ? 0 : 1, Self.bits(r.thetaScale), Self.bits(c.queryScale), eps,
                              UInt32(flags), UInt32(plan.cacheCapacity[r.layer])],
@@ -161,18 +165,19 @@ final class GPUSession {
                     size: { n, _ in (heads, n, 1) })
         case let .attend(layer, window):
             let heads = c.headCount
-            try add(try model.kernels.kernel("attention"),
+            add(try model.kernels.kernel("attention"),
                     params: [UInt32(c.headCount), UInt32(c.kvHeadCount), UInt32(c.headDimension), UInt32(plan.cacheCapacity[layer]),
                              UInt32(window ?? 0), Self.bits(c.scoreScale), Self.bits(c.attentionLogitSoftcap ?? 0)],
                     storage: [activations[.q]!, keyCaches[layer], valueCaches[layer], activations[.attention]!],
                     size: { n, _ in (heads, n, 1) })
         case let .gatedActivation(activation):
             let kernel = try model.kernels.kernel("glu")
-            let groups = (c.feedForwardLength + (try kernel.constant("WORKGROUP_SIZE")) - 1) / (try kernel.constant("WORKGROUP_SIZE"))
-            try add(kernel, params: [UInt32(c.feedForwardLength), activation == .silu ? 0 : 1],
+            let workgroup = try kernel.constant("WORKGROUP_SIZE")
+            let groups = (c.feedForwardLength + workgroup - 1) / workgroup
+            add(kernel, params: [UInt32(c.feedForwardLength), activation == .silu ? 0 : 1],
                     storage: [activations[.gate]!, activations[.up]!], size: { n, _ in (groups, n, 1) })
         case let .residual(delta, postNorm, nextNorm):
-            try add(try model.kernels.kernel("residual"),
+            add(try model.kernels.kernel("residual"),
                     params: [UInt32(d), eps, postNorm != nil ? 1 : 0, nextNorm != nil ? 1 : 0],
                     storage: [activations[delta]!, try vector(postNorm, "post norm"), try vector(nextNorm, "next norm"),
                               activations[.x]!, activations[.normed]!],
@@ -195,16 +200,16 @@ final class GPUSession {
             func words(_ first: Int) -> [UInt32] {
                 [UInt32(chunk.rows), UInt32(columns), UInt32(matrix.rowBytes), UInt32(first * columns), UInt32(chunk.firstRow), UInt32(matrix.rows)]
             }
-            let dynamic: ((Int, Int) -> [UInt32])? = logits ? { _, first in words(first) } : nil
+            let dynamic: DynamicParams? = logits ? { _, first in words(first) } : nil
             let rows = chunk.rows
             // Tokens the product runs for: the kept rows for the logits, else all.
             let tokens = { (n: Int, first: Int) in logits ? n - first : n }
-            try add(vector, params: words(0), storage: [chunk.buffer, input, output],
+            add(vector, params: words(0), storage: [chunk.buffer, input, output],
                     size: { n, first in
                         tokens(n, first) < Self.tiledFrom ? Self.split((rows + vectorRows - 1) / vectorRows, z: tokens(n, first)) : nil
                     },
                     dynamicParams: dynamic)
-            try add(tiled, params: words(0), storage: [chunk.buffer, input, output],
+            add(tiled, params: words(0), storage: [chunk.buffer, input, output],
                     size: { n, first in
                         tokens(n, first) >= Self.tiledFrom
                             ? Self.split((rows + tileRows - 1) / tileRows, z: (tokens(n, first) + tileTokens - 1) / tileTokens) : nil
@@ -224,8 +229,8 @@ final class GPUSession {
         let count = (vocabulary + blockValues - 1) / blockValues
         // The last row of the kept logits.
         let words = { (n: Int, first: Int) -> [UInt32] in [UInt32(vocabulary), UInt32((n - 1 - first) * vocabulary)] }
-        try add(blocks, params: words(1, 0), storage: [logitsBuffer, argmaxPartials], size: { _, _ in (count, 1, 1) }, dynamicParams: words)
-        try add(final, params: words(1, 0), storage: [argmaxPartials, argmaxResult], size: { _, _ in (1, 1, 1) }, dynamicParams: words)
+        add(blocks, params: words(1, 0), storage: [logitsBuffer, argmaxPartials], size: { _, _ in (count, 1, 1) }, dynamicParams: words)
+        add(final, params: words(1, 0), storage: [argmaxPartials, argmaxResult], size: { _, _ in (1, 1, 1) }, dynamicParams: words)
     }
 
     // MARK: Running

@@ -2,8 +2,6 @@
 /// builds it from the model's `ForwardPlan` and keeps the session's keys and values there.
 /// Closures rather than a protocol, so that the core stays free of existentials.
 public final class DeviceForward {
-    /// What runs it, for messages and benchmarks ("gpu: NVIDIA H200 (Vulkan)").
-    public let description: String
     /// Runs `tokens` at positions `start ..< start + count`; the logits of the rows from
     /// `logitsFrom` on stay on the device for `logits`, and the last row's largest logit's
     /// index is read back for `lastArgmax`.
@@ -15,12 +13,10 @@ public final class DeviceForward {
     let logits: (_ row: Int) throws(EngineError) -> UnsafePointer<Float>
 
     public init(
-        description: String,
         run: @escaping (_ tokens: UnsafeBufferPointer<Int32>, _ start: Int, _ logitsFrom: Int) throws(EngineError) -> Void,
         lastArgmax: @escaping () -> Int32,
         logits: @escaping (_ row: Int) throws(EngineError) -> UnsafePointer<Float>
     ) {
-        self.description = description
         self.run = run
         self.lastArgmax = lastArgmax
         self.logits = logits

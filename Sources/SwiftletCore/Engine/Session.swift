@@ -60,6 +60,8 @@ public final class Session {
     /// The context a session holds when a caller names none (the CLI, the server, the Swift
     /// and web APIs).
     public static let defaultContextSize = 2048
+    /// Prompt tokens evaluated in one pass when a caller names no batch size.
+    public static let defaultMaxBatch = 64
 
     public let model: Transformer
     public let tokenizer: Tokenizer
@@ -85,7 +87,7 @@ public final class Session {
     private var finished = true
 
     public init(
-        model: Transformer, tokenizer: Tokenizer, contextSize: Int, maxBatch: Int = 64,
+        model: Transformer, tokenizer: Tokenizer, contextSize: Int, maxBatch: Int = defaultMaxBatch,
         precision: Precision = .f16, parallel: @escaping ParallelFor = serialFor, device: DeviceForward? = nil
     ) {
         self.model = model
@@ -125,7 +127,7 @@ public final class Session {
             let n = min(state.maxBatch, newTokens.count - offset)
             // Logits for rows from `first` on (the last row alone when nobody looks).
             let first = each == nil ? n - 1 : max(0, logitsFrom - offset)
-            try run(Array(newTokens[offset..<(offset + n)]), logitsFrom: first)
+            try run(newTokens[offset..<(offset + n)], logitsFrom: first)
             tokens += newTokens[offset..<(offset + n)]
             evaluatedTokenCount += n
             if let each, first < n {
@@ -142,7 +144,7 @@ public final class Session {
     }
 
     /// One forward pass of at most `state.maxBatch` tokens after those in the cache.
-    private func run(_ batch: [Int32], logitsFrom first: Int) throws(EngineError) {
+    private func run(_ batch: ArraySlice<Int32>, logitsFrom first: Int) throws(EngineError) {
         if let device {
             try batch.withUnsafeBufferPointer { (batch) throws(EngineError) in
                 try device.run(batch, tokens.count, first)
@@ -231,7 +233,7 @@ public final class Session {
         guard let token = pending else { return }
         pending = nil
         guard tokens.count < contextSize else { throw .contextFull(contextSize: contextSize) }
-        try run([token], logitsFrom: 0)
+        try run([token][...], logitsFrom: 0)
         tokens.append(token)
         evaluatedTokenCount += 1
     }
