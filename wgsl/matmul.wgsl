@@ -1,5 +1,6 @@
-// Prefill matrix product, composed after formats/bytes.wgsl and formats/<format>.wgsl.
-// y[out_offset + t·out_stride + r] = Σ_c W[r, c] · x[x_offset + t·columns + c] for t < step.tokens.
+// Prefill matrix product, composed after formats/bytes.wgsl, formats/<format>.wgsl and
+// outputs/<output>.wgsl (which places row r of token t: store(t, r, value)).
+// y[t, r] = Σ_c W[r, c] · x[x_offset + t·columns + c] for t < step.tokens.
 // A workgroup computes a tile of ROWS_PER_WORKGROUP rows × TOKENS_PER_WORKGROUP tokens. It
 // walks the columns CHUNK at a time: each invocation dequantizes one 8-value group of the
 // weight tile (4 neighbouring invocations take a row's 32 consecutive values) and loads 4
@@ -10,13 +11,13 @@
 // ceil(tokens / TOKENS_PER_WORKGROUP)).
 
 struct Step { tokens: u32, start: u32, reserved0: u32, reserved1: u32 }
-struct Params { rows: u32, columns: u32, row_bytes: u32, x_offset: u32, out_offset: u32, out_stride: u32 }
+struct Params { rows: u32, columns: u32, row_bytes: u32, x_offset: u32, out_offset: u32, out_stride: u32,
+                 split_a: u32, split_b: u32 }
 
 @group(0) @binding(0) var<uniform> step: Step;
 @group(0) @binding(1) var<uniform> p: Params;
 @group(0) @binding(2) var<storage, read> weights: array<u32>;
 @group(0) @binding(3) var<storage, read> x: array<f32>;
-@group(0) @binding(4) var<storage, read_write> y: array<f32>;
 
 const ROWS_PER_WORKGROUP: u32 = 64u;
 const TOKENS_PER_WORKGROUP: u32 = 32u;
@@ -100,11 +101,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) count: v
         let t = first_token + token_lane + 16u * n;
         if (t < step.tokens) {
             let s = select(sum1, sum0, n == 0u);
-            let base = p.out_offset + t * p.out_stride + first;
             for (var m = 0u; m < 4u; m++) {
                 let r = row_lane + 16u * m;
                 if (first + r < p.rows) {
-                    y[base + r] = s[m];
+                    store(t, first + r, s[m]);
                 }
             }
         }

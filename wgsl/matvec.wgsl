@@ -1,5 +1,6 @@
-// Decode matrix–vector product, composed after formats/bytes.wgsl and formats/<format>.wgsl.
-// y[out_offset + t·out_stride + r] = Σ_c W[r, c] · x[x_offset + t·columns + c], one token t
+// Decode matrix–vector product, composed after formats/bytes.wgsl, formats/<format>.wgsl and
+// outputs/<output>.wgsl (which places row r of token t: store(t, r, value)).
+// y[t, r] = Σ_c W[r, c] · x[x_offset + t·columns + c], one token t
 // per workgroup z. A workgroup computes ROWS_PER_WORKGROUP consecutive rows: its invocations
 // walk the rows' 8-value groups together (invocation l takes groups l, l + WORKGROUP_SIZE, …,
 // so neighbours read neighbouring bytes of each row), loading each x group once for all the
@@ -7,13 +8,13 @@
 // Dispatch: G = ceil(rows / ROWS_PER_WORKGROUP) as (min(G, 65535), ceil(G / 65535), tokens).
 
 struct Step { tokens: u32, start: u32, reserved0: u32, reserved1: u32 }
-struct Params { rows: u32, columns: u32, row_bytes: u32, x_offset: u32, out_offset: u32, out_stride: u32 }
+struct Params { rows: u32, columns: u32, row_bytes: u32, x_offset: u32, out_offset: u32, out_stride: u32,
+                 split_a: u32, split_b: u32 }
 
 @group(0) @binding(0) var<uniform> step: Step;
 @group(0) @binding(1) var<uniform> p: Params;
 @group(0) @binding(2) var<storage, read> weights: array<u32>;
 @group(0) @binding(3) var<storage, read> x: array<f32>;
-@group(0) @binding(4) var<storage, read_write> y: array<f32>;
 
 // 4: an invocation keeps the rows' sums in one vec4.
 const ROWS_PER_WORKGROUP: u32 = 4u;
@@ -70,6 +71,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) count: v
         workgroupBarrier();
     }
     if (lane < ROWS_PER_WORKGROUP && first + lane < p.rows) {
-        y[p.out_offset + t * p.out_stride + first + lane] = partial[0][lane];
+        store(t, first + lane, partial[0][lane]);
     }
 }

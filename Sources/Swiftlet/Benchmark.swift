@@ -18,6 +18,8 @@ public struct Benchmark {
         /// Prompt tokens evaluated per forward pass.
         public var batch = 512
         public var question = "What is the capital of France?"
+        /// `.cpu` or `.gpu` (resolve `.auto` first, with `Backend.open`).
+        public var backend = Backend.cpu
 
         public init() {}
     }
@@ -40,8 +42,13 @@ public struct Benchmark {
         public var parameters: Int
         public var fileSize: Int
         public var threads: Int
+        /// "cpu", or "gpu: " and the adapter.
+        public var backend: String
+        /// Compute dispatches a one-token pass records (on the GPU).
+        public var dispatchesPerToken: Int?
         /// Seconds from opening the file to a session ready to evaluate, with the file's pages
-        /// dropped from the cache first (weights are paged in later, when first used).
+        /// dropped from the cache first (on the CPU weights are paged in later, when first
+        /// used; the GPU's load includes reading and uploading every weight).
         public var coldLoad: Sample
         public var warmLoad: Sample
         /// Seconds from a chat question to its first answer token.
@@ -70,12 +77,23 @@ public struct Benchmark {
         progress("load")
         let pool = ThreadPool(threadCount: settings.threads)
         let longest = (settings.promptLengths.max() ?? 0) + settings.generatedTokens + 1
-        /// Open, parse and allocate a session: ready to evaluate.
+        let contextSize = max(longest, 256)
+        var adapter: GPUAdapterInfo?, dispatches: Int?
+        /// Open, parse and allocate a session (on the GPU: weights uploaded): ready to evaluate.
         func load() throws -> (LoadedModel, Session) {
             let model = try LoadedModel(path: path)
+            guard settings.backend == .gpu else {
+                let session = Session(
+                    model: model.transformer, tokenizer: model.tokenizer, contextSize: contextSize,
+                    maxBatch: settings.batch, parallel: pool.parallelFor)
+                return (model, session)
+            }
+            let gpu = try GPUModel(model.transformer)
+            let forward = try gpu.makeSession(contextSize: contextSize, maxBatch: settings.batch)
+            (adapter, dispatches) = (gpu.adapter, forward.session.dispatches(tokens: 1))
             let session = Session(
-                model: model.transformer, tokenizer: model.tokenizer, contextSize: max(longest, 256),
-                maxBatch: settings.batch, parallel: pool.parallelFor)
+                model: model.transformer, tokenizer: model.tokenizer, contextSize: contextSize,
+                maxBatch: settings.batch, device: forward.device)
             return (model, session)
         }
         var cold: [Double] = [], warm: [Double] = []
@@ -130,6 +148,7 @@ public struct Benchmark {
         return Result(
             path: path, architecture: summary.architecture ?? "unknown", quantization: summary.quantization,
             parameters: summary.parameterCount, fileSize: model.file.fileSize, threads: settings.threads,
+            backend: adapter.map { "gpu: \($0.summary)" } ?? "cpu", dispatchesPerToken: dispatches,
             coldLoad: Sample(values: cold), warmLoad: Sample(values: warm),
             timeToFirstToken: Sample(values: firstToken), questionTokens: question.count,
             prefill: prefill, decodeTokens: settings.generatedTokens, decode: Sample(values: decode),

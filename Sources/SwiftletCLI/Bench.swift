@@ -21,6 +21,9 @@ struct Bench: AsyncParsableCommand {
     @Option(name: [.customShort("n"), .long], help: "Tokens to decode.")
     var generate = 128
 
+    @Option(help: "Where the forward passes run: cpu, gpu (WebGPU), or auto (both measured briefly, the faster kept).")
+    var backend = Backend.cpu
+
     @Flag(help: "Print JSON.")
     var json = false
 
@@ -31,6 +34,13 @@ struct Bench: AsyncParsableCommand {
         settings.repetitions = repetitions
         settings.promptLengths = promptLengths
         settings.generatedTokens = generate
+        settings.backend = backend
+        if backend == .auto {
+            let loaded = try LoadedModel(path: path)
+            let choice = try await backend.open(loaded, pool: ThreadPool(threadCount: threads)).choice
+            if !json, let note = choice.note { FileHandle.standardError.write(Data("bench: \(note)\n".utf8)) }
+            settings.backend = choice.backend
+        }
         let result: Benchmark.Result
         do {
             result = try Benchmark(settings: settings).run(path: path) { step in
@@ -51,7 +61,8 @@ struct Bench: AsyncParsableCommand {
             ("parameters", .int(Int64(r.parameters))),
             ("file_size", .int(Int64(r.fileSize))),
             ("threads", .int(Int64(r.threads))),
-            ("backend", .string("cpu")),
+            ("backend", .string(r.backend)),
+            ("dispatches_per_token", r.dispatchesPerToken.map { .int(Int64($0)) } ?? .null),
             ("instruction_set", .string(InstructionSet.compiled.name)),
             ("load_cold_seconds", sample(r.coldLoad)),
             ("load_warm_seconds", sample(r.warmLoad)),
@@ -61,6 +72,11 @@ struct Bench: AsyncParsableCommand {
             ("decode_tokens_per_second", .object([("tg\(r.decodeTokens)", sample(r.decode))])),
             ("peak_resident_bytes", .int(Int64(r.peakResidentBytes))),
         ])
+    }
+
+    private static func device(_ r: Benchmark.Result) -> String {
+        if let dispatches = r.dispatchesPerToken { return "\(r.backend), \(dispatches) dispatches a token" }
+        return "CPU (\(InstructionSet.compiled.name)), \(r.threads) thread\(r.threads == 1 ? "" : "s")"
     }
 
     static func table(_ r: Benchmark.Result) -> String {
@@ -79,7 +95,7 @@ struct Bench: AsyncParsableCommand {
         let header = """
             \(r.path)
             \(r.architecture), \(r.quantization), \(String(format: "%.1f", Double(r.parameters) / 1e6))M parameters, \
-            \(ByteCount(Int64(r.fileSize))) on disk; CPU (\(InstructionSet.compiled.name)), \(r.threads) thread\(r.threads == 1 ? "" : "s"); \
+            \(ByteCount(Int64(r.fileSize))) on disk; \(device(r)); \
             peak memory \(ByteCount(Int64(r.peakResidentBytes)))
 
             """

@@ -32,6 +32,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Threads per model (default: all cores).")
     var threads = ThreadPool.defaultThreadCount
 
+    @Option(help: "Where each model's forward passes run: cpu, gpu (WebGPU), or auto (both measured briefly, the faster kept).")
+    var backend = Backend.cpu
+
     @Option(help: "The web build to serve at /web/, for the playground's in-browser engine (default: web/ of the checkout this binary was built from, else ./web).")
     var webRoot: String?
 
@@ -49,10 +52,14 @@ struct Serve: AsyncParsableCommand {
         var hosted: [HostedModel] = []
         for name in models.isEmpty ? [KnownModel.defaultName] : models {
             let path = try await ModelOptions(model: name, storeOptions: storeOptions).resolvePath()
-            let model = try await LanguageModel(path: path, configuration: .init(contextSize: context, threads: threads))
+            let model: LanguageModel
+            do {
+                model = try await LanguageModel(path: path, configuration: .init(contextSize: context, threads: threads, backend: backend))
+            } catch let error as GPUError { throw CLIError("\(name): \(error)") }
             let id = name.hasSuffix(".gguf") ? URL(fileURLWithPath: name).deletingPathExtension().lastPathComponent : name
             hosted.append(HostedModel(name: id, model: model))
-            FileHandle.standardError.write(Data("loaded \(id) in \(Int(model.loadDuration.seconds * 1000)) ms\n".utf8))
+            let note = model.backend.note.map { " (\($0))" } ?? ""
+            FileHandle.standardError.write(Data("loaded \(id) in \(Int(model.loadDuration.seconds * 1000)) ms on \(model.backend.summary)\(note)\n".utf8))
         }
         var configuration = SwiftletServer.Configuration()
         configuration.host = host

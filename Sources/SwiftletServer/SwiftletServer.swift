@@ -152,7 +152,8 @@ public struct SwiftletServer: Sendable {
         return ModelList.Model(
             id: hosted.name, architecture: summary.architecture ?? "unknown", quantization: summary.quantization,
             parameters: summary.parameterCount, sizeBytes: hosted.model.model.file.fileSize,
-            loadMs: (hosted.model.loadDuration.seconds * 1e4).rounded() / 10, contextSize: hosted.model.configuration.contextSize)
+            loadMs: (hosted.model.loadDuration.seconds * 1e4).rounded() / 10, contextSize: hosted.model.configuration.contextSize,
+            backend: hosted.model.backend.backend.rawValue, adapter: hosted.model.backend.adapter?.summary)
     }
 
     /// The GGUF file, whole or from a `Range: bytes=START-[END]` (a resumed download).

@@ -31,7 +31,10 @@ import Testing
         var greedy: [Int32] = [], expected: [Int32] = []
     }
 
-    static func compare(_ architecture: String, _ variant: String) throws -> [Comparison] {
+    /// `device`: run on a device (the GPU) instead of the CPU.
+    static func compare(
+        _ architecture: String, _ variant: String, device: ((LoadedModel) throws -> DeviceForward)? = nil
+    ) throws -> [Comparison] {
         let reference = try JSONDecoder().decode(Reference.self, from: Data(contentsOf: URL(fileURLWithPath: fixture("\(architecture).json"))))
         let model = try LoadedModel(path: fixture("\(architecture).\(variant).gguf"))
         #expect(model.transformer.config.architecture.rawValue == architecture)
@@ -41,7 +44,7 @@ import Testing
             // order of sums separates the two; Q8_0 runs as llama.cpp would.
             let session = Session(
                 model: model.transformer, tokenizer: model.tokenizer, contextSize: 64, maxBatch: 8,
-                precision: variant == "f32" ? .f32 : .f16)
+                precision: variant == "f32" ? .f32 : .f16, device: try device?(model))
             var result = Comparison(expected: sequence.greedy)
             try session.evaluate(sequence.tokens) { position, logits in
                 let reference = sequence.logits[position]

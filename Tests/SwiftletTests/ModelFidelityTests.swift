@@ -48,6 +48,7 @@ extension RealModels {
             struct Model: Decodable {
                 let top1_agreement: Double
                 let mean_kl_top16: Double
+                let mean_kl_full: Double
                 let max_disagreement_margin: Double
             }
             let models: [String: Model]

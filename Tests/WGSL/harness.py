@@ -1,6 +1,7 @@
 """Runs Swiftlet's WGSL kernels through the `wgpu` package, for tests against numpy.
 
-compose(kernel, format=None) builds a program the way every executor does (wgsl/README.md);
+compose(kernel, format=None, output=None) builds a program the way every executor does
+(wgsl/README.md; products take output "one" unless told);
 run(...) dispatches it once with the given uniforms and storage arrays and returns the
 storage arrays' contents afterwards.
 """
@@ -28,10 +29,15 @@ def device():
     return _device
 
 
-def compose(kernel, format=None):
+PRODUCTS = ("matvec", "matmul")
+
+
+def compose(kernel, format=None, output=None):
     parts = []
     if format is not None:
         parts += [(WGSL / "formats" / "bytes.wgsl").read_text(), (WGSL / "formats" / f"{format}.wgsl").read_text()]
+    if kernel in PRODUCTS:
+        parts.append((WGSL / "outputs" / f"{output or 'one'}.wgsl").read_text())
     parts.append((WGSL / f"{kernel}.wgsl").read_text())
     return "\n".join(parts)
 

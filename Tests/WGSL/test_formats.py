@@ -102,9 +102,34 @@ def product(kernel, fmt, w, rows, columns, n, x_offset, out_offset, out_stride, 
         z = n
     else:
         z = -(-n // harness.constant(src, "TOKENS_PER_WORKGROUP"))
-    params = harness.words(rows, columns, w.shape[1], x_offset, out_offset, out_stride)
+    params = harness.words(rows, columns, w.shape[1], x_offset, out_offset, out_stride, 0, 0)
     _, _, y = harness.run(src, (gx, gy, z), [n, 0], params, [w, x, y])
     return x, y
+
+
+def test_split(kernel, fmt, parts, columns, n):
+    """Stacked matrices of `parts` rows each through outputs/split.wgsl: each output holds
+    exactly (bit for bit) what the one-output product gives for its rows, and nothing more."""
+    w = weights(fmt, sum(parts), columns)
+    src = harness.compose(kernel, fmt, "split")
+    rows = sum(parts)
+    x, whole = product(kernel, fmt, w, rows, columns, n, 0, 0, rows)
+    want = whole[:n * rows].reshape(n, rows)
+    outputs = [np.full(n * k + 2, -7.0, np.float32) for k in parts]
+    bound = outputs + [outputs[1]] * (3 - len(parts))   # two matrices: y2 is y1's buffer, unwritten
+    edges = np.cumsum(parts)
+    split_b = int(edges[1]) if len(parts) == 3 else rows
+    gx, gy = harness.groups(rows, harness.constant(src, "ROWS_PER_WORKGROUP"))
+    z = n if kernel == "matvec" else -(-n // harness.constant(src, "TOKENS_PER_WORKGROUP"))
+    params = harness.words(rows, columns, w.shape[1], 0, 0, 0, int(edges[0]), split_b)
+    results = harness.run(src, (gx, gy, z), [n, 0], params, [w, x] + bound[:3])[2:2 + len(parts)]
+    first = 0
+    for i, (k, got) in enumerate(zip(parts, results)):
+        expected = np.full(n * k + 2, -7.0, np.float32)
+        expected[:n * k] = want[:, first:first + k].reshape(-1)
+        check(np.array_equal(got.view(np.uint32), expected.view(np.uint32)),
+              f"{fmt} {kernel} split {parts} n={n}: output {i} differs from the one-output product")
+        first += k
 
 
 def test_product(kernel, fmt, rows, columns, n, x_offset=5, out_offset=11, extra_stride=9, w=None):
@@ -144,6 +169,11 @@ def main():
             test_product("matvec", fmt, 5, columns, 1, x_offset=0, out_offset=0, extra_stride=0)
             for n in (1, 3, 17, 40):
                 test_product("matmul", fmt, 70, columns, n)
+        # Stacked q, k, v (rows not multiples of a workgroup's) and gate, up.
+        columns = shapes[0]
+        for kernel, n in (("matvec", 1), ("matvec", 2), ("matmul", 5), ("matmul", 33)):
+            test_split(kernel, fmt, [37, 13, 13], columns, n)
+            test_split(kernel, fmt, [70, 66], columns, n)
         # Longer rows, several chunks and workgroup strides.
         big = 2304 if block_values != 1 else 1000
         test_product("matvec", fmt, 9, big, 2)

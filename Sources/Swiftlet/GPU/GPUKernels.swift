@@ -40,10 +40,16 @@ final class GPUKernels {
 
     init(device: GPUDevice) { self.device = device }
 
-    /// `name` alone, or a format kernel for weights of `format`.
-    func kernel(_ name: String, format: TensorType? = nil) throws(GPUError) -> GPUKernel {
+    /// Where a product's rows go: `outputs/one.wgsl` or `outputs/split.wgsl`.
+    enum Output: String {
+        case one, split
+    }
+
+    /// `name` alone, or a format kernel for weights of `format`; a product (matvec, matmul)
+    /// with its `output`.
+    func kernel(_ name: String, format: TensorType? = nil, output: Output? = nil) throws(GPUError) -> GPUKernel {
         let formatName = format.map { $0.name.lowercased() }
-        let key = formatName.map { name + ":" + $0 } ?? name
+        let key = [name, formatName, output?.rawValue].compactMap { $0 }.joined(separator: ":")
         if let kernel = compiled[key] { return kernel }
         var parts: [String] = []
         if let formatName {
@@ -51,6 +57,10 @@ final class GPUKernels {
                 throw .failed("no WGSL kernels for \(formatName.uppercased()) weights")
             }
             parts += [bytes, format]
+        }
+        if let output {
+            guard let file = WGSLSources.files["outputs/\(output.rawValue).wgsl"] else { throw .failed("no WGSL output \(output)") }
+            parts.append(file)
         }
         guard let body = WGSLSources.files[name + ".wgsl"] else { throw .failed("no WGSL kernel \(name)") }
         parts.append(body)

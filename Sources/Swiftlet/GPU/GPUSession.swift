@@ -10,7 +10,9 @@ final class GPUSession {
     private var device: GPUDevice { model.device }
     private let config: ModelConfig
     private let activations: [PlanBuffer: GPUBuffer]  // each [maxBatch × width]
-    private let logitsBuffer: GPUBuffer                // [maxBatch × vocab]
+    private let logitsBuffer: GPUBuffer                // [logitRows × vocab]
+    /// The most rows of logits a pass keeps: maxBatch, or fewer where that exceeds a binding.
+    let logitRows: Int
     private let tokens: GPUBuffer                      // u32 [maxBatch]
     private let keyCaches: [GPUBuffer]                 // per layer [capacity × kv width]
     private let valueCaches: [GPUBuffer]
@@ -58,7 +60,8 @@ final class GPUSession {
         var activations: [PlanBuffer: GPUBuffer] = [:]
         for buffer in PlanBuffer.allCases { activations[buffer] = try floats(batch * buffer.width(c), "\(buffer)") }
         self.activations = activations
-        logitsBuffer = try floats(batch * c.vocabularySize, "logits")
+        logitRows = max(1, min(batch, model.bindingLimit / (4 * c.vocabularySize)))
+        logitsBuffer = try floats(logitRows * c.vocabularySize, "logits")
         tokens = try device.buffer(bytes: 4 * batch, kind: SLBufferStorage, label: "tokens")
         var keys: [GPUBuffer] = [], values: [GPUBuffer] = []
         for (layer, capacity) in plan.cacheCapacity.enumerated() {
@@ -149,8 +152,14 @@ final class GPUSession {
         case let .rmsNorm(input, weight, output):
             add(try model.kernels.kernel("rms_norm"), params: [UInt32(input.width(c)), eps],
                     storage: [activations[input]!, try vector(weight, "norm"), activations[output]!], size: { n, _ in (n, 1, 1) })
-        case let .multiply(matrix, input, output):
-            try recordProduct(matrix, input: activations[input]!, output: activations[output]!, logits: false)
+        case let .multiply(matrices, input, outputs):
+            if let stack = model.stack(of: matrices) {
+                try recordStackedProduct(matrices, stack, input: activations[input]!, outputs: outputs.map { activations[$0]! })
+            } else {
+                for (matrix, output) in zip(matrices, outputs) {
+                    try recordProduct(matrix, input: activations[input]!, output: activations[output]!, logits: false)
+                }
+            }
         case let .rotateAndStore(r):
             let flags = (r.queryNorm != nil ? 1 : 0) | (r.keyNorm != nil ? 2 : 0) | (r.biases != nil ? 4 : 0)
             let hd = c.headDimension
@@ -191,14 +200,14 @@ final class GPUSession {
     /// for a few tokens and the tiled one for more. The logits product runs on the rows
     /// from `first` only.
     private func recordProduct(_ matrix: WeightMatrix, input: GPUBuffer, output: GPUBuffer, logits: Bool) throws(GPUError) {
-        let vector = try model.kernels.kernel("matvec", format: matrix.type)
-        let tiled = try model.kernels.kernel("matmul", format: matrix.type)
+        let vector = try model.kernels.kernel("matvec", format: matrix.type, output: .one)
+        let tiled = try model.kernels.kernel("matmul", format: matrix.type, output: .one)
         let vectorRows = try vector.constant("ROWS_PER_WORKGROUP")
         let (tileRows, tileTokens) = (try tiled.constant("ROWS_PER_WORKGROUP"), try tiled.constant("TOKENS_PER_WORKGROUP"))
         let columns = matrix.columns
         for chunk in model.chunks(of: matrix) {
             func words(_ first: Int) -> [UInt32] {
-                [UInt32(chunk.rows), UInt32(columns), UInt32(matrix.rowBytes), UInt32(first * columns), UInt32(chunk.firstRow), UInt32(matrix.rows)]
+                [UInt32(chunk.rows), UInt32(columns), UInt32(matrix.rowBytes), UInt32(first * columns), UInt32(chunk.firstRow), UInt32(matrix.rows), 0, 0]
             }
             let dynamic: DynamicParams? = logits ? { _, first in words(first) } : nil
             let rows = chunk.rows
@@ -218,6 +227,27 @@ final class GPUSession {
         }
     }
 
+    /// Stacked matrices of one format as one product whose rows go back to `outputs`, a
+    /// buffer each (outputs/split.wgsl).
+    private func recordStackedProduct(_ matrices: [WeightMatrix], _ stack: GPUBuffer, input: GPUBuffer, outputs: [GPUBuffer]) throws(GPUError) {
+        precondition(matrices.count == 2 || matrices.count == 3)
+        let format = matrices[0].type
+        let vector = try model.kernels.kernel("matvec", format: format, output: .split)
+        let tiled = try model.kernels.kernel("matmul", format: format, output: .split)
+        let vectorRows = try vector.constant("ROWS_PER_WORKGROUP")
+        let (tileRows, tileTokens) = (try tiled.constant("ROWS_PER_WORKGROUP"), try tiled.constant("TOKENS_PER_WORKGROUP"))
+        let rows = matrices.reduce(0) { $0 + $1.rows }
+        let splitA = matrices[0].rows
+        let splitB = matrices.count == 3 ? splitA + matrices[1].rows : rows
+        let words = [UInt32(rows), UInt32(matrices[0].columns), UInt32(matrices[0].rowBytes), 0, 0, 0, UInt32(splitA), UInt32(splitB)]
+        // Two matrices: the third output is never written; the second's buffer fills its binding.
+        let storage = [stack, input] + outputs + (outputs.count == 2 ? [outputs[1]] : [])
+        add(vector, params: words, storage: storage,
+                size: { n, _ in n < Self.tiledFrom ? Self.split((rows + vectorRows - 1) / vectorRows, z: n) : nil })
+        add(tiled, params: words, storage: storage,
+                size: { n, _ in n >= Self.tiledFrom ? Self.split((rows + tileRows - 1) / tileRows, z: (n + tileTokens - 1) / tileTokens) : nil })
+    }
+
     /// Tokens from which a product takes the tiled kernel.
     static let tiledFrom = 4
 
@@ -235,9 +265,14 @@ final class GPUSession {
 
     // MARK: Running
 
+    /// Compute dispatches a pass of `tokens` tokens records (logits for the last only).
+    func dispatches(tokens: Int) -> Int {
+        dispatches.filter { $0.size(tokens, tokens - 1) != nil }.count
+    }
+
     func run(_ batch: UnsafeBufferPointer<Int32>, start: Int, logitsFrom first: Int) throws(GPUError) {
         let n = batch.count
-        precondition(n > 0 && n <= plan.maxBatch && first < n)
+        precondition(n > 0 && n <= plan.maxBatch && first < n && n - first <= logitRows)
         device.write(step, [UInt32(n), UInt32(start), 0, 0])
         device.write(tokens, batch.map { UInt32(bitPattern: $0) })
         for dispatch in dispatches {

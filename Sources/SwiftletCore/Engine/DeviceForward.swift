@@ -11,12 +11,16 @@ public final class DeviceForward {
     /// Row `row` of the kept logits ([vocabulary size]), read back from the device; valid
     /// until the next call.
     let logits: (_ row: Int) throws(EngineError) -> UnsafePointer<Float>
+    /// The most rows of logits one pass can keep (a device bounds one buffer's size).
+    let logitRows: Int
 
     public init(
+        logitRows: Int,
         run: @escaping (_ tokens: UnsafeBufferPointer<Int32>, _ start: Int, _ logitsFrom: Int) throws(EngineError) -> Void,
         lastArgmax: @escaping () -> Int32,
         logits: @escaping (_ row: Int) throws(EngineError) -> UnsafePointer<Float>
     ) {
+        self.logitRows = logitRows
         self.run = run
         self.lastArgmax = lastArgmax
         self.logits = logits

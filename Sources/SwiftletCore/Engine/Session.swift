@@ -124,7 +124,8 @@ public final class Session {
         }
         var offset = 0
         while offset < newTokens.count {
-            let n = min(state.maxBatch, newTokens.count - offset)
+            // With every row's logits asked for, a pass takes no more rows than a device keeps.
+            let n = min(state.maxBatch, newTokens.count - offset, each == nil ? .max : device?.logitRows ?? .max)
             // Logits for rows from `first` on (the last row alone when nobody looks).
             let first = each == nil ? n - 1 : max(0, logitsFrom - offset)
             try run(newTokens[offset..<(offset + n)], logitsFrom: first)

@@ -33,8 +33,10 @@ public enum PlanStep {
     case embed(WeightMatrix, scale: Float)
     /// output ← RMSNorm(input) · weight, per token.
     case rmsNorm(input: PlanBuffer, weight: [Float], output: PlanBuffer)
-    /// output ← W · input, per token.
-    case multiply(WeightMatrix, input: PlanBuffer, output: PlanBuffer)
+    /// outputs[i] ← matrices[i] · input, per token. A layer's products of one input whose
+    /// matrices share a format come as one step (q, k, v; gate, up), so that a device may run
+    /// them as one product over the matrices stacked.
+    case multiply([WeightMatrix], input: PlanBuffer, outputs: [PlanBuffer])
     /// q, k, v of a layer: biases added, per-head norms, RoPE, queries scaled; the keys and
     /// values stored in the layer's cache at the tokens' positions.
     case rotateAndStore(RotateAndStore)
@@ -68,11 +70,7 @@ extension Transformer {
         var steps: [PlanStep] = [.embed(weights.tokenEmbedding, scale: c.embeddingScale ?? 1)]
         steps.append(.rmsNorm(input: .x, weight: weights.layers[0].attentionNorm, output: .normed))
         for (layer, w) in weights.layers.enumerated() {
-            steps += [
-                .multiply(w.query, input: .normed, output: .q),
-                .multiply(w.key, input: .normed, output: .k),
-                .multiply(w.value, input: .normed, output: .v),
-            ]
+            steps += products([(w.query, .q), (w.key, .k), (w.value, .v)], input: .normed)
             let hasBias = w.queryBias != nil || w.keyBias != nil || w.valueBias != nil
             func zeros(_ n: Int) -> [Float] { [Float](repeating: 0, count: n) }
             let biases = hasBias
@@ -82,14 +80,11 @@ extension Transformer {
                 layer: layer, biases: biases, queryNorm: w.queryNorm, keyNorm: w.keyNorm,
                 ropeStyle: rotary.style, ropeDimensions: rotary.dimensions, thetaScale: rotary.thetaScale)))
             steps.append(.attend(layer: layer, window: c.slidingWindowLayers[layer] ? c.slidingWindow : nil))
-            steps.append(.multiply(w.output, input: .attention, output: .projected))
+            steps += products([(w.output, .projected)], input: .attention)
             steps.append(.residual(delta: .projected, postNorm: w.postAttentionNorm, nextNorm: w.feedForwardNorm))
-            steps += [
-                .multiply(w.gate, input: .normed, output: .gate),
-                .multiply(w.up, input: .normed, output: .up),
-                .gatedActivation(c.activation),
-                .multiply(w.down, input: .gate, output: .projected),
-            ]
+            steps += products([(w.gate, .gate), (w.up, .up)], input: .normed)
+            steps.append(.gatedActivation(c.activation))
+            steps += products([(w.down, .projected)], input: .gate)
             let next = layer + 1 < weights.layers.count ? weights.layers[layer + 1].attentionNorm : weights.outputNorm
             steps.append(.residual(delta: .projected, postNorm: w.postFeedForwardNorm, nextNorm: next))
         }
@@ -98,4 +93,18 @@ extension Transformer {
             config: c, cacheCapacity: KVCache.capacities(config: c, contextSize: contextSize, maxBatch: maxBatch),
             steps: steps, maxBatch: maxBatch)
     }
+}
+
+/// The products of one input, consecutive matrices of one format grouped into one step.
+private func products(_ pairs: [(WeightMatrix, PlanBuffer)], input: PlanBuffer) -> [PlanStep] {
+    var steps: [PlanStep] = []
+    var start = 0
+    while start < pairs.count {
+        var end = start + 1
+        while end < pairs.count && pairs[end].0.type == pairs[start].0.type { end += 1 }
+        let group = pairs[start..<end]
+        steps.append(.multiply(group.map(\.0), input: input, outputs: group.map(\.1)))
+        start = end
+    }
+    return steps
 }

@@ -143,10 +143,13 @@ struct ModelList: Encodable {
         let sizeBytes: Int
         let loadMs: Double
         let contextSize: Int
+        /// "cpu" or "gpu", and the GPU adapter (null on the CPU).
+        let backend: String
+        @NullWhenAbsent var adapter: String?
 
         private enum CodingKeys: String, CodingKey {
             case id, object, created, ownedBy = "owned_by", architecture, quantization, parameters
-            case sizeBytes = "size_bytes", loadMs = "load_ms", contextSize = "context_size"
+            case sizeBytes = "size_bytes", loadMs = "load_ms", contextSize = "context_size", backend, adapter
         }
     }
 }
