@@ -16,9 +16,11 @@ struct Params { rows: u32, columns: u32, row_bytes: u32, x_offset: u32, out_offs
 @group(0) @binding(2) var<storage, read> weights: array<u32>;
 @group(0) @binding(3) var<storage, read> x: array<f32>;
 
-// 4: an invocation keeps the rows' sums in one vec4.
+// 4: an invocation keeps the rows' sums in one vec4. 128 invocations: on an H200 (Vulkan)
+// decode ran 1.2× faster than with 64 (and a little faster than with 256), and slower with
+// more rows a workgroup (fewer, larger workgroups hide less of the memory's latency).
 const ROWS_PER_WORKGROUP: u32 = 4u;
-const WORKGROUP_SIZE: u32 = 64u;
+const WORKGROUP_SIZE: u32 = 128u;
 
 var<workgroup> partial: array<vec4<f32>, WORKGROUP_SIZE>;
 

@@ -351,6 +351,20 @@ void slgpu_dispatch(SLGPU *gpu, SLPipeline pipeline, SLBindGroup group, uint32_t
     gpu->ComputePassEncoderDispatchWorkgroups(gpu->pass, x, y, z);
 }
 
+void slgpu_submit(SLGPU *gpu) {
+    if (!gpu->encoder) return;
+    if (gpu->pass) {
+        gpu->ComputePassEncoderEnd(gpu->pass);
+        gpu->ComputePassEncoderRelease(gpu->pass);
+        gpu->pass = NULL;
+    }
+    WGPUCommandBuffer commands = gpu->CommandEncoderFinish(gpu->encoder, NULL);
+    gpu->CommandEncoderRelease(gpu->encoder);
+    gpu->encoder = NULL;
+    gpu->QueueSubmit(gpu->queue, 1, &commands);
+    gpu->CommandBufferRelease(commands);
+}
+
 typedef struct { volatile int done; int ok; } SLMap;
 
 static void mapped(WGPUMapAsyncStatus status, WGPUStringView message, void *map, void *unused) {
@@ -369,11 +383,7 @@ int slgpu_finish(SLGPU *gpu, SLBuffer source, uint64_t offset, SLBuffer readback
         gpu->pass = NULL;
     }
     if (size) gpu->CommandEncoderCopyBufferToBuffer(gpu->encoder, source, offset, readback, 0, (size + 3) / 4 * 4);
-    WGPUCommandBuffer commands = gpu->CommandEncoderFinish(gpu->encoder, NULL);
-    gpu->CommandEncoderRelease(gpu->encoder);
-    gpu->encoder = NULL;
-    gpu->QueueSubmit(gpu->queue, 1, &commands);
-    gpu->CommandBufferRelease(commands);
+    slgpu_submit(gpu);
     if (gpu->lost) { say(error, errorSize, "the GPU device was lost: %s", gpu->lostMessage); return 0; }
     if (!size) {
         if (gpu->DevicePoll) gpu->DevicePoll(gpu->device, 1, NULL);

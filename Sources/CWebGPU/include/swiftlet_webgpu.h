@@ -54,6 +54,8 @@ void slgpu_release_bind_group(SLGPU *gpu, SLBindGroup group);
 
 /// Recording: dispatches go into one compute pass of one command buffer until `slgpu_finish`.
 void slgpu_dispatch(SLGPU *gpu, SLPipeline pipeline, SLBindGroup group, uint32_t x, uint32_t y, uint32_t z);
+/// Submits what was recorded without waiting, so the GPU starts on it while more is recorded.
+void slgpu_submit(SLGPU *gpu);
 /// Ends the pass, copies `size` bytes of `source` into `readback`, submits, waits, and
 /// copies them to `out`. With size 0 it submits and waits only. Returns 0 on failure.
 int slgpu_finish(SLGPU *gpu, SLBuffer source, uint64_t offset, SLBuffer readback, uint64_t size, void *out,

@@ -121,6 +121,9 @@ final class GPUDevice {
         slgpu_dispatch(handle, pipeline, group, UInt32(x), UInt32(y), UInt32(z))
     }
 
+    /// Submits what was recorded, without waiting.
+    func submit() { slgpu_submit(handle) }
+
     /// Submits what was recorded and waits; with `copy`, reads `count` bytes of `source`
     /// from `offset` into `out` through `readback`.
     func finish(copy source: GPUBuffer? = nil, offset: Int = 0, count: Int = 0, through readback: GPUBuffer? = nil,

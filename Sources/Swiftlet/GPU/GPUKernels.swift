@@ -1,3 +1,4 @@
+import Foundation
 import CWebGPU
 import SwiftletCore
 
@@ -33,12 +34,19 @@ final class GPUKernel {
 }
 
 /// The kernels of `wgsl/` (embedded at build time by the EmbedWGSL plugin), composed as
-/// wgsl/README.md says and compiled once per device.
+/// wgsl/README.md says and compiled once per device. `SWIFTLET_WGSL_DIR` names a folder to
+/// read them from instead: for trying a kernel's variants on a machine without a toolchain.
 final class GPUKernels {
     let device: GPUDevice
     private var compiled: [String: GPUKernel] = [:]
+    private static let folder = ProcessInfo.processInfo.environment["SWIFTLET_WGSL_DIR"]
 
     init(device: GPUDevice) { self.device = device }
+
+    private static func file(_ path: String) -> String? {
+        guard let folder else { return WGSLSources.files[path] }
+        return try? String(contentsOfFile: folder + "/" + path, encoding: .utf8)
+    }
 
     /// Where a product's rows go: `outputs/one.wgsl` or `outputs/split.wgsl`.
     enum Output: String {
@@ -53,16 +61,16 @@ final class GPUKernels {
         if let kernel = compiled[key] { return kernel }
         var parts: [String] = []
         if let formatName {
-            guard let bytes = WGSLSources.files["formats/bytes.wgsl"], let format = WGSLSources.files["formats/\(formatName).wgsl"] else {
+            guard let bytes = Self.file("formats/bytes.wgsl"), let format = Self.file("formats/\(formatName).wgsl") else {
                 throw .failed("no WGSL kernels for \(formatName.uppercased()) weights")
             }
             parts += [bytes, format]
         }
         if let output {
-            guard let file = WGSLSources.files["outputs/\(output.rawValue).wgsl"] else { throw .failed("no WGSL output \(output)") }
+            guard let file = Self.file("outputs/\(output.rawValue).wgsl") else { throw .failed("no WGSL output \(output)") }
             parts.append(file)
         }
-        guard let body = WGSLSources.files[name + ".wgsl"] else { throw .failed("no WGSL kernel \(name)") }
+        guard let body = Self.file(name + ".wgsl") else { throw .failed("no WGSL kernel \(name)") }
         parts.append(body)
         let kernel = try GPUKernel(device: device, name: key, source: parts.joined(separator: "\n"))
         compiled[key] = kernel
