@@ -3,8 +3,9 @@ import CWebGPU
 import SwiftletCore
 
 /// One session's forward pass on the GPU: the plan's steps turned into dispatches over
-/// this session's buffers, recorded into one compute pass per forward pass, and a few
-/// bytes read back (the greedy token) unless logits are asked for.
+/// this session's buffers, recorded per forward pass into a few command buffers submitted
+/// as they fill (no wait between them), and a few bytes read back at the end (the greedy
+/// token) unless logits are asked for.
 final class GPUSession {
     let model: GPUModel
     let plan: ForwardPlan

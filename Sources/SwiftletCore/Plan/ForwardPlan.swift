@@ -103,7 +103,7 @@ private func products(_ pairs: [(WeightMatrix, PlanBuffer)], input: PlanBuffer) 
         var end = start + 1
         while end < pairs.count && pairs[end].0.type == pairs[start].0.type { end += 1 }
         let group = pairs[start..<end]
-        steps.append(.multiply(group.map(\.0), input: input, outputs: group.map(\.1)))
+        steps.append(.multiply(group.map { $0.0 }, input: input, outputs: group.map { $0.1 }))
         start = end
     }
     return steps
