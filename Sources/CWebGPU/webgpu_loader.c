@@ -351,13 +351,16 @@ void slgpu_dispatch(SLGPU *gpu, SLPipeline pipeline, SLBindGroup group, uint32_t
     gpu->ComputePassEncoderDispatchWorkgroups(gpu->pass, x, y, z);
 }
 
+static void end_pass(SLGPU *gpu) {
+    if (!gpu->pass) return;
+    gpu->ComputePassEncoderEnd(gpu->pass);
+    gpu->ComputePassEncoderRelease(gpu->pass);
+    gpu->pass = NULL;
+}
+
 void slgpu_submit(SLGPU *gpu) {
     if (!gpu->encoder) return;
-    if (gpu->pass) {
-        gpu->ComputePassEncoderEnd(gpu->pass);
-        gpu->ComputePassEncoderRelease(gpu->pass);
-        gpu->pass = NULL;
-    }
+    end_pass(gpu);
     WGPUCommandBuffer commands = gpu->CommandEncoderFinish(gpu->encoder, NULL);
     gpu->CommandEncoderRelease(gpu->encoder);
     gpu->encoder = NULL;
@@ -377,11 +380,7 @@ static void mapped(WGPUMapAsyncStatus status, WGPUStringView message, void *map,
 int slgpu_finish(SLGPU *gpu, SLBuffer source, uint64_t offset, SLBuffer readback, uint64_t size, void *out,
                  char *error, size_t errorSize) {
     if (!gpu->encoder) gpu->encoder = gpu->DeviceCreateCommandEncoder(gpu->device, NULL);
-    if (gpu->pass) {
-        gpu->ComputePassEncoderEnd(gpu->pass);
-        gpu->ComputePassEncoderRelease(gpu->pass);
-        gpu->pass = NULL;
-    }
+    end_pass(gpu);
     if (size) gpu->CommandEncoderCopyBufferToBuffer(gpu->encoder, source, offset, readback, 0, (size + 3) / 4 * 4);
     slgpu_submit(gpu);
     if (gpu->lost) { say(error, errorSize, "the GPU device was lost: %s", gpu->lostMessage); return 0; }

@@ -65,11 +65,7 @@ import Testing
 
     @Test(arguments: architectures)
     func f32LogitsMatchTransformersAtEveryPosition(_ architecture: String) throws {
-        for result in try Self.compare(architecture, "f32") {
-            #expect(result.maxError < 1e-3, "\(architecture): max |Δlogit| \(result.maxError) (logits up to \(result.scale))")
-            #expect(result.sameTop == result.positions)
-            #expect(result.greedy == result.expected)
-        }
+        Self.expectF32Match(architecture, try Self.compare(architecture, "f32"))
     }
 
     /// Q8_0 weights against transformers running the same weights dequantized: the 8-bit
@@ -77,8 +73,22 @@ import Testing
     /// within a few percent and the most likely token nearly always agrees.
     @Test(arguments: architectures)
     func q8_0LogitsStayCloseToTransformers(_ architecture: String) throws {
+        Self.expectQ8_0Close(architecture, try Self.compare(architecture, "q8_0"))
+    }
+
+    /// F32: every logit within 1e-3, the same top token everywhere, the same greedy tokens.
+    static func expectF32Match(_ architecture: String, _ results: [Comparison]) {
+        for result in results {
+            #expect(result.maxError < 1e-3, "\(architecture): max |Δlogit| \(result.maxError) (logits up to \(result.scale))")
+            #expect(result.sameTop == result.positions)
+            #expect(result.greedy == result.expected)
+        }
+    }
+
+    /// Q8_0: logits within 5 % of their range, the top token the same at 90 % of positions.
+    static func expectQ8_0Close(_ architecture: String, _ results: [Comparison]) {
         var sameTop = 0, positions = 0
-        for result in try Self.compare(architecture, "q8_0") {
+        for result in results {
             #expect(result.maxError < 0.05 * result.scale, "\(architecture): max |Δlogit| \(result.maxError) (logits up to \(result.scale))")
             sameTop += result.sameTop
             positions += result.positions

@@ -138,18 +138,8 @@ extension RealModels {
             let onGPU: (LoadedModel) throws -> DeviceForward = { model in
                 try GPUModel(model.transformer).makeForward(contextSize: 64, maxBatch: 8)
             }
-            for result in try ArchitectureTests.compare(architecture, "f32", device: onGPU) {
-                #expect(result.maxError < 1e-3, "\(architecture): max |Δlogit| \(result.maxError) (logits up to \(result.scale))")
-                #expect(result.sameTop == result.positions)
-                #expect(result.greedy == result.expected)
-            }
-            var sameTop = 0, positions = 0
-            for result in try ArchitectureTests.compare(architecture, "q8_0", device: onGPU) {
-                #expect(result.maxError < 0.05 * result.scale, "\(architecture): max |Δlogit| \(result.maxError) (logits up to \(result.scale))")
-                sameTop += result.sameTop
-                positions += result.positions
-            }
-            #expect(Double(sameTop) >= 0.9 * Double(positions), "\(architecture): top token agrees at \(sameTop) of \(positions) positions")
+            ArchitectureTests.expectF32Match(architecture, try ArchitectureTests.compare(architecture, "f32", device: onGPU))
+            ArchitectureTests.expectQ8_0Close(architecture, try ArchitectureTests.compare(architecture, "q8_0", device: onGPU))
         }
 
         /// KL(p ‖ q) of the softmaxes of two logit rows, in doubles.

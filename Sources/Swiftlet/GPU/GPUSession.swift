@@ -200,34 +200,17 @@ final class GPUSession {
         }
     }
 
-    /// y = W·x over the matrix's chunks, with the decode kernel (one token a workgroup row)
-    /// for a few tokens and the tiled one for more. The logits product runs on the rows
-    /// from `first` only.
+    /// y = W·x over the matrix's chunks. The logits product runs on the rows from `first`
+    /// only.
     private func recordProduct(_ matrix: WeightMatrix, input: GPUBuffer, output: GPUBuffer, logits: Bool) throws(GPUError) {
-        let vector = try model.kernels.kernel("matvec", format: matrix.type, output: .one)
-        let tiled = try model.kernels.kernel("matmul", format: matrix.type, output: .one)
-        let vectorRows = try vector.constant("ROWS_PER_WORKGROUP")
-        let (tileRows, tileTokens) = (try tiled.constant("ROWS_PER_WORKGROUP"), try tiled.constant("TOKENS_PER_WORKGROUP"))
         let columns = matrix.columns
         for chunk in model.chunks(of: matrix) {
             func words(_ first: Int) -> [UInt32] {
                 [UInt32(chunk.rows), UInt32(columns), UInt32(matrix.rowBytes), UInt32(first * columns), UInt32(chunk.firstRow), UInt32(matrix.rows), 0, 0]
             }
-            let dynamic: DynamicParams? = logits ? { _, first in words(first) } : nil
-            let rows = chunk.rows
             // Tokens the product runs for: the kept rows for the logits, else all.
-            let tokens = { (n: Int, first: Int) in logits ? n - first : n }
-            add(vector, params: words(0), storage: [chunk.buffer, input, output],
-                    size: { n, first in
-                        tokens(n, first) < Self.tiledFrom ? Self.split((rows + vectorRows - 1) / vectorRows, z: tokens(n, first)) : nil
-                    },
-                    dynamicParams: dynamic)
-            add(tiled, params: words(0), storage: [chunk.buffer, input, output],
-                    size: { n, first in
-                        tokens(n, first) >= Self.tiledFrom
-                            ? Self.split((rows + tileRows - 1) / tileRows, z: (tokens(n, first) + tileTokens - 1) / tileTokens) : nil
-                    },
-                    dynamicParams: dynamic)
+            try addProduct(format: matrix.type, output: .one, params: words(0), storage: [chunk.buffer, input, output], rows: chunk.rows,
+                           tokens: { n, first in logits ? n - first : n }, dynamicParams: logits ? { _, first in words(first) } : nil)
         }
     }
 
@@ -235,21 +218,37 @@ final class GPUSession {
     /// buffer each (outputs/split.wgsl).
     private func recordStackedProduct(_ matrices: [WeightMatrix], _ stack: GPUBuffer, input: GPUBuffer, outputs: [GPUBuffer]) throws(GPUError) {
         precondition(matrices.count == 2 || matrices.count == 3)
-        let format = matrices[0].type
-        let vector = try model.kernels.kernel("matvec", format: format, output: .split)
-        let tiled = try model.kernels.kernel("matmul", format: format, output: .split)
-        let vectorRows = try vector.constant("ROWS_PER_WORKGROUP")
-        let (tileRows, tileTokens) = (try tiled.constant("ROWS_PER_WORKGROUP"), try tiled.constant("TOKENS_PER_WORKGROUP"))
         let rows = matrices.reduce(0) { $0 + $1.rows }
         let splitA = matrices[0].rows
         let splitB = matrices.count == 3 ? splitA + matrices[1].rows : rows
         let words = [UInt32(rows), UInt32(matrices[0].columns), UInt32(matrices[0].rowBytes), 0, 0, 0, UInt32(splitA), UInt32(splitB)]
         // Two matrices: the third output is never written; the second's buffer fills its binding.
         let storage = [stack, input] + outputs + (outputs.count == 2 ? [outputs[1]] : [])
-        add(vector, params: words, storage: storage,
-                size: { n, _ in n < Self.tiledFrom ? Self.split((rows + vectorRows - 1) / vectorRows, z: n) : nil })
-        add(tiled, params: words, storage: storage,
-                size: { n, _ in n >= Self.tiledFrom ? Self.split((rows + tileRows - 1) / tileRows, z: (n + tileTokens - 1) / tileTokens) : nil })
+        try addProduct(format: matrices[0].type, output: .split, params: words, storage: storage, rows: rows,
+                       tokens: { n, _ in n }, dynamicParams: nil)
+    }
+
+    /// Records a product as its two kernels, of which a pass runs one: the decode kernel (one
+    /// token a workgroup row) for a few tokens, the tiled one for more.
+    private func addProduct(
+        format: TensorType, output: GPUKernels.Output, params: [UInt32], storage: [GPUBuffer], rows: Int,
+        tokens: @escaping (_ n: Int, _ first: Int) -> Int, dynamicParams: DynamicParams?
+    ) throws(GPUError) {
+        let vector = try model.kernels.kernel("matvec", format: format, output: output)
+        let tiled = try model.kernels.kernel("matmul", format: format, output: output)
+        let vectorRows = try vector.constant("ROWS_PER_WORKGROUP")
+        let (tileRows, tileTokens) = (try tiled.constant("ROWS_PER_WORKGROUP"), try tiled.constant("TOKENS_PER_WORKGROUP"))
+        add(vector, params: params, storage: storage,
+                size: { n, first in
+                    tokens(n, first) < Self.tiledFrom ? Self.split((rows + vectorRows - 1) / vectorRows, z: tokens(n, first)) : nil
+                },
+                dynamicParams: dynamicParams)
+        add(tiled, params: params, storage: storage,
+                size: { n, first in
+                    tokens(n, first) >= Self.tiledFrom
+                        ? Self.split((rows + tileRows - 1) / tileRows, z: (tokens(n, first) + tileTokens - 1) / tileTokens) : nil
+                },
+                dynamicParams: dynamicParams)
     }
 
     /// Command buffers a pass is split into (`SWIFTLET_GPU_SUBMITS` to try others). On an H200,
