@@ -35,6 +35,25 @@ import Testing
         }
     }
 
+    @Test func vectorTanhGivesTheScalarBits() {
+        // The soft caps take 8 lanes at a time: logit/cap lands anywhere, including either side
+        // of the scalar function's shortcuts (|x| < 1e-5: x; |x| > 20: ±1) and non-finite values.
+        var inputs: [Double] = (0..<4096).map { i in
+            let step = Double(i - 2048) * 0.0123
+            return step + 0.0001 * Double(i % 7)
+        }
+        inputs += [-.infinity, .infinity, .nan, -.nan, 0, -0.0, 1e-5, -1e-5, 0.99e-5, 1.01e-5, 20, -20, 20.000001, -20.000001, 1e-300, 700, -700, 0.5, -0.5, 3, -3, 19.99, -19.99, 1e-6]
+        for group in stride(from: 0, to: inputs.count, by: 8) {
+            let lanes = SIMD8<Double>(inputs[group..<(group + 8)])
+            let vector = MathFunctions.tanh(lanes)
+            for lane in 0..<8 {
+                let scalar = MathFunctions.tanh(lanes[lane])
+                #expect(vector[lane].bitPattern == scalar.bitPattern, "tanh(\(lanes[lane]))")
+            }
+            #expect(abs(vector[0] - Foundation.tanh(lanes[0])) <= 1e-15 || lanes[0].isNaN)
+        }
+    }
+
     @Test func siluAndGeluFollowTheirDefinitions() {
         for x in stride(from: Float(-12), through: 12, by: 0.01) {
             let silu = Double(x) / (1 + Foundation.exp(-Double(x)))

@@ -166,12 +166,56 @@ public enum MathFunctions {
     /// Natural logarithm of a float (computed in double precision).
     public static func logFloat(_ x: Float) -> Float { Float(log(Double(x))) }
 
-    static func tanh(_ x: Double) -> Double {
+    public static func tanh(_ x: Double) -> Double {
         if abs(x) < 1e-5 { return x }
         if abs(x) > 20 { return x > 0 ? 1 : -1 }
         let e = exp(2 * abs(x))
         let t = (e - 1) / (e + 1)
         return x < 0 ? -t : t
+    }
+
+    /// values[i] ← cap · tanh(values[i] / cap) for `count` values (Gemma 2's soft caps), 8 at a
+    /// time, each as the scalar steps compute it.
+    public static func softcap(_ values: UnsafeMutablePointer<Float>, count: Int, cap: Float) {
+        var i = 0
+        while i + 8 <= count {
+            let x = UnsafeMutableRawPointer(values + i).loadUnaligned(as: SIMD8<Float>.self) / cap
+            let capped = cap * SIMD8<Float>(tanh(SIMD8<Double>(x)))
+            UnsafeMutableRawPointer(values + i).storeBytes(of: capped, as: SIMD8<Float>.self)
+            i += 8
+        }
+        for i in i..<count { values[i] = cap * Float(tanh(Double(values[i] / cap))) }
+    }
+
+    /// `tanh` of 8 values at once, lane for lane the same operations and so the same results
+    /// (the soft caps run it over a whole vocabulary of logits each step).
+    public static func tanh(_ x: SIMD8<Double>) -> SIMD8<Double> {
+        let magnitude = unsafeBitCast(unsafeBitCast(x, to: SIMD8<UInt64>.self) & 0x7fff_ffff_ffff_ffff, to: SIMD8<Double>.self)
+        // Lanes the scalar function answers without e^x compute it of 0 (finite, discarded).
+        let computed = (magnitude .>= 1e-5) .& (magnitude .<= 20)
+        let e = exp(2 * magnitude.replacing(with: 0, where: .!computed))
+        var t = (e - 1) / (e + 1)
+        t = t.replacing(with: -t, where: x .< 0)
+        t = t.replacing(with: x, where: .!computed)
+        t = t.replacing(with: SIMD8(repeating: 1), where: x .> 20)
+        t = t.replacing(with: SIMD8(repeating: -1), where: x .< -20)
+        // A NaN comes out of the scalar steps as 2·|x| (e^x returns it, and it propagates).
+        return t.replacing(with: 2 * magnitude, where: x .!= x)
+    }
+
+    /// `exp` of 8 values in [0, 40], lane for lane as the scalar function computes them.
+    private static func exp(_ x: SIMD8<Double>) -> SIMD8<Double> {
+        let k = (x * 1.4426950408889634).rounded(.toNearestOrAwayFromZero)
+        let r = (x - k * 6.93147180369123816490e-01) - k * 1.90821492927058770002e-10
+        var term = SIMD8<Double>(repeating: 1), sum = SIMD8<Double>(repeating: 1)
+        for i in 1...17 {
+            term *= r / Double(i)
+            sum += term
+        }
+        let exponent = SIMD8<Int64>(k, rounding: .towardZero)
+        let half = exponent / 2
+        func powerOfTwo(_ k: SIMD8<Int64>) -> SIMD8<Double> { unsafeBitCast((k &+ 1023) &<< 52, to: SIMD8<Double>.self) }
+        return sum * powerOfTwo(half) * powerOfTwo(exponent &- half)
     }
 
     /// (sin x, cos x) for rotary embeddings: x reduced by π/2 in double precision (exact

@@ -12,3 +12,12 @@ func prefetch(_ address: UnsafeRawPointer) {
     Builtin.int_prefetch_RawPointer(address._rawValue, Builtin.zeroInitializer(), (3 as Int32)._value, (1 as Int32)._value)
     #endif
 }
+
+/// `prefetch` into the second-level cache only: for data needed a while from now, more of
+/// it than the first level holds.
+@inline(__always)
+func prefetchToL2(_ address: UnsafeRawPointer) {
+    #if arch(x86_64) && SWIFTLET_AVX2
+    Builtin.int_prefetch_RawPointer(address._rawValue, Builtin.zeroInitializer(), (2 as Int32)._value, (1 as Int32)._value)
+    #endif
+}

@@ -24,8 +24,9 @@ extension Transformer {
         let q = scores + visible.span, lanes = q + hd
         for i in 0..<hd { q[i] = half ? HalfPrecision.float(fromHalf: HalfPrecision.half(fromFloat: query[i])) : query[i] }
         for j in 0..<visible.span {
-            scores[j] = row(keys, j).map { score(HalfDot.dot($0, q, count: hd, order: .single)) } ?? -.infinity
+            scores[j] = row(keys, j).map { HalfDot.dot($0, q, count: hd, order: .single) * c.scoreScale } ?? -.infinity
         }
+        capScores(scores, visible)
         Ops.softmax(scores, count: visible.span)
         if half { Ops.roundToHalf(scores, count: visible.span) }
         // Masked positions would add 0·0; they are skipped.
@@ -73,9 +74,10 @@ extension Transformer {
                         continue
                     }
                     let dots = HalfDot.batchedDots(key, queries: q, queryStride: hd, heads: heads, count: hd, exactProducts: half)
-                    for h in 0..<heads { scores[h * span + j] = score(dots[h]) }
+                    for h in 0..<heads { scores[h * span + j] = dots[h] * c.scoreScale }
                 }
                 for h in 0..<heads {
+                    capScores(scores + h * span, visible)
                     Ops.softmax(scores + h * span, count: span)
                     if half { Ops.roundToHalf(scores + h * span, count: span) }
                 }
@@ -86,13 +88,13 @@ extension Transformer {
         }
     }
 
-    /// A query·key dot product as an attention score: scaled, and soft-capped where the
-    /// model asks (Gemma 2).
+    /// Soft-caps the visible scores of a span where the model asks (Gemma 2); masked ones
+    /// stay −∞.
     @inline(__always)
-    private func score(_ dot: Float) -> Float {
-        let scaled = dot * config.scoreScale
-        guard let cap = config.attentionLogitSoftcap else { return scaled }
-        return cap * Float(MathFunctions.tanh(Double(scaled / cap)))
+    private func capScores(_ scores: UnsafeMutablePointer<Float>, _ visible: VisibleSpan) {
+        guard let cap = config.attentionLogitSoftcap else { return }
+        let indices = visible.visibleIndices
+        MathFunctions.softcap(scores + indices.lowerBound, count: indices.count, cap: cap)
     }
 }
 
@@ -111,6 +113,9 @@ private struct VisibleSpan {
         groupStart = first / group * group
         span = (position / group + 1) * group - groupStart
     }
+
+    /// The indices j of the positions not masked.
+    var visibleIndices: Range<Int> { (first - groupStart)..<(last - groupStart + 1) }
 
     /// The cached row of index j (position p at row p % capacity of `rows`, `rowStride`
     /// floats apart, from `offset`), nil where it is masked.

@@ -41,8 +41,7 @@ public struct ModelConfig: Sendable {
     /// cap·tanh(logit/cap) over `count` logits where the model caps them (Gemma 2), as the
     /// CPU forward pass computes it; devices that skip it apply this to what they read back.
     public func capFinalLogits(_ logits: UnsafeMutablePointer<Float>, count: Int) {
-        guard let cap = finalLogitSoftcap else { return }
-        for i in 0..<count { logits[i] = cap * Float(MathFunctions.tanh(Double(logits[i] / cap))) }
+        if let cap = finalLogitSoftcap { MathFunctions.softcap(logits, count: count, cap: cap) }
     }
 
     public var queryWidth: Int { headCount * headDimension }
