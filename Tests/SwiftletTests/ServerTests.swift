@@ -47,13 +47,21 @@ extension RealModels {
             return Reply(status: Int(response.status.code), json: json, text: text)
         }
 
-        static func post(_ url: String, _ body: String, headers: [(String, String)] = []) async throws -> Reply {
+        static func request(_ url: String, _ body: String, headers: [(String, String)] = []) -> HTTPClientRequest {
             var request = HTTPClientRequest(url: url)
             request.method = .POST
             request.headers.add(name: "Content-Type", value: "application/json")
             for (name, value) in headers { request.headers.add(name: name, value: value) }
             request.body = .bytes(ByteBuffer(string: body))
-            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(300))
+            return request
+        }
+
+        /// A chat request whose answer streams for a long while.
+        static let longStreamedStory =
+            #"{"messages": [{"role": "user", "content": "Write a very long story about the sea."}], "stream": true, "max_tokens": 900, "temperature": 0.8}"#
+
+        static func post(_ url: String, _ body: String, headers: [(String, String)] = []) async throws -> Reply {
+            let response = try await HTTPClient.shared.execute(request(url, body, headers: headers), timeout: .seconds(300))
             let bytes = try await response.body.collect(upTo: 1 << 22)
             let text = String(buffer: bytes)
             let json = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:]
@@ -134,9 +142,7 @@ extension RealModels {
 
         @Test func aClientThatDisconnectsStopsItsGeneration() async throws {
             try await Self.withServer { base in
-                var request = HTTPClientRequest(url: base + "/v1/chat/completions")
-                request.method = .POST
-                request.body = .bytes(ByteBuffer(string: #"{"messages": [{"role": "user", "content": "Write a very long story about the sea."}], "stream": true, "max_tokens": 900, "temperature": 0.8}"#))
+                let request = Self.request(base + "/v1/chat/completions", Self.longStreamedStory)
                 let streaming = Task {
                     let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
                     var events = 0
@@ -209,10 +215,7 @@ extension RealModels {
 
                 // The first answer streams, so it is surely in flight once its first event has come.
                 let key = [("Authorization", "Bearer sesame")]
-                var first = HTTPClientRequest(url: chat)
-                first.method = .POST
-                first.headers.add(name: "Authorization", value: "Bearer sesame")
-                first.body = .bytes(ByteBuffer(string: #"{"messages": [{"role": "user", "content": "Write a very long story about the sea."}], "stream": true, "max_tokens": 900}"#))
+                let first = Self.request(chat, Self.longStreamedStory, headers: key)
                 let response = try await HTTPClient.shared.execute(first, timeout: .seconds(60))
                 #expect(response.status == .ok)
                 var events = response.body.makeAsyncIterator()

@@ -79,18 +79,16 @@ func unpackScalesAndMins(_ bytes: UnsafeRawPointer) -> (scales: SIMD8<Int32>, mi
     let w1 = bytes.loadUnaligned(fromByteOffset: 4, as: UInt32.self)
     let w2 = bytes.loadUnaligned(fromByteOffset: 8, as: UInt32.self)
     let six: UInt32 = 0x3f3f_3f3f, four: UInt32 = 0x0f0f_0f0f, two: UInt32 = 0x0303_0303
-    let words = SIMD4<UInt32>(
-        w0 & six, (w2 & four) | (((w0 >> 6) & two) << 4),
-        w1 & six, ((w2 >> 4) & four) | (((w1 >> 6) & two) << 4))
-    // Words 0, 1 hold the scales, 2, 3 the minimums, a byte each: widened by constant shifts
-    // (a generic widening of the bytes is not inlined natively, and costs a call per row).
+    // Each pair of words holds 8 entries, a byte each, widened by constant shifts (a generic
+    // widening of the bytes is not inlined natively, and costs a call per row).
     func widened(_ low: UInt32, _ high: UInt32) -> SIMD8<Int32> {
         func spread(_ w: UInt32) -> SIMD4<Int32> {
             SIMD4(Int32(w & 0xff), Int32(w >> 8 & 0xff), Int32(w >> 16 & 0xff), Int32(w >> 24))
         }
         return SIMD8(lowHalf: spread(low), highHalf: spread(high))
     }
-    return (widened(words[0], words[1]), widened(words[2], words[3]))
+    return (widened(w0 & six, (w2 & four) | (((w0 >> 6) & two) << 4)),
+            widened(w1 & six, ((w2 >> 4) & four) | (((w1 >> 6) & two) << 4)))
 }
 
 /// Q4_K: 4-bit quants in sub-blocks of 32, 6-bit scales and minimums.

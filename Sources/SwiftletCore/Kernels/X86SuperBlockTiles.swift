@@ -228,6 +228,11 @@ extension Q4_K {
                 group.storeBytes(of: row(r).loadHalf(at: 2), toByteOffset: dmin + 4 * r, as: Float.self)
             }
         }, accumulate: { group, activations, sums in
+            // Per token, d·da and dmin·da.
+            let scale = Tiles.PerToken { i in group.loadUnaligned(fromByteOffset: d, as: Tiles.Floats.self) * Q8_K.scale(activations[i]) }
+            let minimumScale = Tiles.PerToken { i in
+                group.loadUnaligned(fromByteOffset: dmin, as: Tiles.Floats.self) * Q8_K.scale(activations[i])
+            }
             for quarter in 0..<4 {
                 let (low, high) = (2 * quarter, 2 * quarter + 1)
                 let lowProducts = Tiles.runSums(group + quants + 32 * rows * low, activations, run: low, groups: 0..<8)
@@ -239,15 +244,12 @@ extension Q4_K {
                 let (lowMins, highMins) = (load(mins, low), load(mins, high))
                 Tiles.PerToken<Void>.forEach { i in
                     let a = activations[i]
-                    let da = Q8_K.scale(a)
                     // Per run of 32, scale · Σ q·qa and mins · (Σ of the run's activations).
                     let scaled = lowProducts[i] &* lowScales &+ highProducts[i] &* highScales
                     let minimums = lowMins &* (Q8_K.blockSum(a, 2 * low) &+ Q8_K.blockSum(a, 2 * low + 1))
                         &+ highMins &* (Q8_K.blockSum(a, 2 * high) &+ Q8_K.blockSum(a, 2 * high + 1))
-                    let scale = group.loadUnaligned(fromByteOffset: d, as: Tiles.Floats.self) * da
-                    let minimumScale = group.loadUnaligned(fromByteOffset: dmin, as: Tiles.Floats.self) * da
-                    sums[2 * i] = sums[2 * i].addingProduct(Tiles.float(scaled), scale)
-                    sums[2 * i + 1] = sums[2 * i + 1].addingProduct(Tiles.float(minimums), minimumScale)
+                    sums[2 * i] = sums[2 * i].addingProduct(Tiles.float(scaled), scale[i])
+                    sums[2 * i + 1] = sums[2 * i + 1].addingProduct(Tiles.float(minimums), minimumScale[i])
                 }
             }
         }, result: { $0[0] - $0[1] })
