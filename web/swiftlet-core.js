@@ -7,6 +7,38 @@
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+// swiftlet-relaxed.wasm multiplies bytes with i32x4.relaxed_dot_i8x16_i7x16_add_s and
+// accumulates with f32x4.relaxed_madd. Validating them is not enough: Node 20's V8 (relaxed
+// SIMD behind a flag) doubles every dot product. This module uses both and returns lane 0
+// of [-3, 5, -7, 100, 0…]·[2, 3, 4, 1, 0…], which is 81 where the dot product is right.
+const v128 = (...bytes) => [0xfd, 0x0c, ...bytes, ...Array(16 - bytes.length).fill(0)];
+const relaxedSimdProbe = (() => {
+  const body = [
+    0, ...v128(), ...v128(), ...v128(), 0xfd, 0x85, 0x02, 0x1a,  // f32x4.relaxed_madd, dropped
+    ...v128(253, 5, 249, 100), ...v128(2, 3, 4, 1), ...v128(), 0xfd, 0x93, 0x02,  // the dot product
+    0xfd, 0x1b, 0x00, 0x0b,  // i32x4.extract_lane 0, end
+  ];
+  return new Uint8Array([
+    0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
+    1, 5, 1, 0x60, 0, 1, 0x7f,  // type: () -> i32
+    3, 2, 1, 0,  // function 0 of that type
+    7, 5, 1, 1, 0x70, 0, 0,  // exported as "p"
+    10, body.length + 2, 1, body.length, ...body,
+  ]);
+})();
+
+/** Whether this engine runs relaxed SIMD, and runs its integer dot product exactly. */
+export const hasExactRelaxedSimd = (() => {
+  try {
+    return new WebAssembly.Instance(new WebAssembly.Module(relaxedSimdProbe)).exports.p() === 81;
+  } catch {
+    return false;
+  }
+})();
+
+/** The module for this engine: swiftlet-relaxed.wasm where relaxed SIMD is exact, else swiftlet.wasm. */
+export const defaultWasmFile = hasExactRelaxedSimd ? 'swiftlet-relaxed.wasm' : 'swiftlet.wasm';
+
 /** The ABI version this file speaks; a module of another version is refused. */
 export const abiVersion = 1;
 

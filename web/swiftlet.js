@@ -8,17 +8,11 @@
 // No bundler, no dependencies: the worker and the wasm are found next to this file.
 
 import { cacheKey, deleteModel, listModels, storageUsage } from './model-cache.js';
+import { defaultWasmFile } from './swiftlet-core.js';
 
 const here = new URL('.', import.meta.url);
 
-// A function using f32x4.relaxed_madd: engines that validate it (Chromium, Node 22+ and
-// others as they ship it) get the module that accumulates with it, 1.6–2× faster; the rest
-// the SIMD128-only one. Both give the native engine's tokens where the hardware fuses.
-const relaxedSimdProbe = new Uint8Array([
-  0, 97, 115, 109, 1, 0, 0, 0, 1, 8, 1, 96, 3, 123, 123, 123, 1, 123, 3, 2, 1, 0,
-  10, 13, 1, 11, 0, 32, 0, 32, 1, 32, 2, 253, 133, 2, 11,
-]);
-export const defaultWasmFile = WebAssembly.validate(relaxedSimdProbe) ? 'swiftlet-relaxed.wasm' : 'swiftlet.wasm';
+export { defaultWasmFile };
 
 export class LlmInference {
   /**
@@ -91,14 +85,8 @@ export class LlmInference {
    * Options: raw (continue the text, no template), signal (AbortSignal), and sampling
    * overrides.
    */
-  async generateResponse(prompt, progressListener, options = {}) {
-    let text = '';
-    for await (const piece of this.generateResponseStream(prompt, options)) {
-      text += piece;
-      progressListener?.(piece, false);
-    }
-    progressListener?.('', true);
-    return text;
+  generateResponse(prompt, progressListener, options = {}) {
+    return wholeAnswer(this.generateResponseStream(prompt, options), progressListener);
   }
 
   /** The answer as an async iterator of text pieces (whole characters). */
@@ -137,6 +125,16 @@ export class LlmInference {
       if (result) this.lastStats = result.stats;
       this.#busy = false;
     }
+  }
+
+  /**
+   * A chat that keeps its turns: `session.generateResponse(text, progressListener, options)`
+   * adds the user's message and the answer to `session.messages`. The worker's context still
+   * holds the earlier turns, so each turn evaluates only its own tokens (as any `messages`
+   * prompt that goes on from the last answer does; another prompt in between starts over).
+   */
+  createSession({ system } = {}) {
+    return new ChatSession(this, system);
   }
 
   /** How many tokens `text` is (without the tokens a prompt starts with). */
@@ -190,6 +188,43 @@ export class LlmInference {
 }
 
 /** The models in this origin's cache (OPFS), and ways to manage them. */
+/** The text of a stream of answer pieces, each also given to `progressListener(piece, done)`. */
+async function wholeAnswer(pieces, progressListener) {
+  let text = '';
+  for await (const piece of pieces) {
+    text += piece;
+    progressListener?.(piece, false);
+  }
+  progressListener?.('', true);
+  return text;
+}
+
+/** A multi-turn chat over an LlmInference (see `createSession`). */
+export class ChatSession {
+  #llm;
+
+  constructor(llm, system) {
+    this.#llm = llm;
+    /** The chat so far: [{role, content}]. */
+    this.messages = system ? [{ role: 'system', content: system }] : [];
+  }
+
+  generateResponse(text, progressListener, options = {}) {
+    return wholeAnswer(this.generateResponseStream(text, options), progressListener);
+  }
+
+  /** The answer to the user's `text` as text pieces; the turn is kept once it ends. */
+  async *generateResponseStream(text, options = {}) {
+    const messages = [...this.messages, { role: 'user', content: text }];
+    let answer = '';
+    for await (const piece of this.#llm.generateResponseStream(messages, options)) {
+      answer += piece;
+      yield piece;
+    }
+    this.messages = [...messages, { role: 'assistant', content: answer }];
+  }
+}
+
 export const ModelCache = {
   /** [{key, url, size, sha256, completedAt}] for every completely downloaded model. */
   list: listModels,

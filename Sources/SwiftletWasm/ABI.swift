@@ -68,7 +68,7 @@ enum PromptKind: String, ABIEnumeration {
 
 /// The i32 slots `swiftlet_stats` writes, in this order.
 enum StatsField: String, ABIEnumeration {
-    case promptTokens, generatedTokens, tokensInContext, contextSize, finishReason
+    case promptTokens, generatedTokens, tokensInContext, contextSize, finishReason, reusedTokens
 }
 
 /// The f64 slots of `swiftlet_start`'s sampling settings, in this order. Doubles carry

@@ -130,7 +130,7 @@ func swiftletEvaluate(_ generation: Int32, _ tokens: UnsafePointer<Int32>?, _ co
     }
     guard count >= 0, tokens != nil || count == 0 else { return fail(.badArgument, "bad token buffer", returning: -1) }
     do {
-        try generation.session.append(Array(UnsafeBufferPointer(start: tokens, count: Int(count))))
+        try generation.append(Array(UnsafeBufferPointer(start: tokens, count: Int(count))))
     } catch {
         return fail(.generation, error.description, returning: -1)
     }
@@ -143,11 +143,12 @@ func swiftletReset(_ generation: Int32) -> Int32 {
     guard let generation = generations[generation] else {
         return fail(.badArgument, "no generation \(generation)", returning: -1)
     }
-    generation.session.reset()
+    generation.forgetContext()
     return 0
 }
 
-/// Starts a new answer (forgetting any earlier one) and evaluates the prompt. `kind` is a
+/// Starts a new answer and evaluates the prompt: a raw prompt from an empty context, chat
+/// messages after what the context holds when they go on from its last answer. `kind` is a
 /// `PromptKind` code and `input` its `length` bytes; `sampling` holds `count` f64 values,
 /// one per `SamplingField`. Returns the number of prompt tokens.
 @_expose(wasm, "swiftlet_start")
@@ -173,18 +174,20 @@ func swiftletStart(
     case .raw:
         prompt = model.tokenizer.encode(bytes, addSpecial: true)
     case .chat:
-        guard let formatter = model.formatter else {
-            return fail(.chatTemplate, model.chatTemplateError ?? "the model has no chat template", returning: -1)
-        }
         guard let messages = decodeMessages(bytes) else {
             return fail(.badArgument, "malformed chat messages", returning: -1)
         }
-        do { prompt = try formatter.tokens(messages) } catch {
+        do {
+            guard let tokens = try generation.chatPrompt(messages) else {
+                return fail(.chatTemplate, model.chatTemplateError ?? "the model has no chat template", returning: -1)
+            }
+            prompt = tokens
+        } catch {
             return fail(.chatTemplate, error.description, returning: -1)
         }
     }
     do {
-        try generation.start(prompt, options: options)
+        try generation.start(prompt, chat: kind == .chat, options: options)
     } catch {
         return fail(.generation, error.description, returning: -1)
     }

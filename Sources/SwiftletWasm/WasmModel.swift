@@ -43,14 +43,20 @@ func jsonString(_ text: String) -> String {
 }
 
 /// One generation at a time over a model: a `Session` (its KV cache) plus what the last
-/// step produced, for JavaScript to read.
+/// step produced, for JavaScript to read. Chat prompts go through a `Conversation`, so a
+/// chat that goes on from the last answer evaluates only its new turn.
 final class WasmGeneration {
     let model: WasmModel
     let session: Session
+    private var conversation: Conversation?
+    /// Whether the current answer continues `conversation` (recorded when it finishes).
+    private var answeringChat = false
     /// Text of the last step (a token's characters, or the rest of the answer at the end).
     var chunk = OutputBuffer()
     var lastToken: Int32 = -1
     var promptTokenCount = 0
+    /// Tokens of the context the current prompt continued after instead of evaluating again.
+    var reusedTokenCount = 0
     var generatedTokenCount = 0
     var finishReason = FinishCode.none
     private var cancelRequested = false
@@ -58,11 +64,22 @@ final class WasmGeneration {
     init(model: WasmModel, contextSize: Int) {
         self.model = model
         session = Session(model: model.transformer, tokenizer: model.tokenizer, contextSize: contextSize)
+        conversation = model.formatter.map { Conversation(formatter: $0) }
     }
 
-    /// Evaluates the prompt (from scratch) and gets ready to sample.
-    func start(_ prompt: [Int32], options: GenerationOptions) throws(EngineError) {
-        session.reset()
+    /// The tokens that answer `messages`: the whole chat, or only what follows the context
+    /// when the chat goes on from what it holds (else the context is emptied).
+    func chatPrompt(_ messages: [ChatMessage]) throws(ChatTemplateError) -> [Int32]? {
+        guard conversation != nil else { return nil }
+        return try conversation!.begin(messages, in: session)
+    }
+
+    /// Evaluates the prompt (after the context for a continued chat, from scratch
+    /// otherwise) and gets ready to sample.
+    func start(_ prompt: [Int32], chat: Bool, options: GenerationOptions) throws(EngineError) {
+        if !chat { forgetContext() }
+        answeringChat = chat
+        reusedTokenCount = session.tokens.count
         cancelRequested = false
         finishReason = .none
         generatedTokenCount = 0
@@ -90,6 +107,7 @@ final class WasmGeneration {
             return true
         case let .finished(reason):
             finishReason = FinishCode(reason)
+            if answeringChat { conversation?.recordAnswer(in: session) }
             chunk.set(session.remainingText())
             return false
         }
@@ -97,10 +115,25 @@ final class WasmGeneration {
 
     func cancel() { cancelRequested = true }
 
+    /// Empties the context; the next chat is evaluated whole.
+    func forgetContext() {
+        session.reset()
+        conversation?.forgetCache()
+        answeringChat = false
+    }
+
+    /// Runs `tokens` into the context outside any chat.
+    func append(_ tokens: [Int32]) throws(EngineError) {
+        conversation?.forgetCache()
+        answeringChat = false
+        try session.append(tokens)
+    }
+
     /// One of `swiftlet_stats`'s slots.
     func stat(_ field: StatsField) -> Int32 {
         switch field {
         case .promptTokens: Int32(promptTokenCount)
+        case .reusedTokens: Int32(reusedTokenCount)
         case .generatedTokens: Int32(generatedTokenCount)
         case .tokensInContext: Int32(session.tokens.count)
         case .contextSize: Int32(session.contextSize)

@@ -119,7 +119,8 @@ class BrowserTest(unittest.TestCase):
 
     def test_4_javascript_api(self):
         # Runs in the page: the answer as an async iterator, stopped by an AbortSignal after
-        # three pieces; a chat given as messages; sizeInTokens; a model with a wrong sha256.
+        # three pieces; a chat given as messages; sizeInTokens; a session's two turns; a model
+        # with a wrong sha256.
         script = """
         const [url, sha256, done] = [arguments[0], arguments[1], arguments[arguments.length - 1]];
         (async () => {
@@ -139,6 +140,12 @@ class BrowserTest(unittest.TestCase):
             { role: 'system', content: 'You are a helpful AI assistant named SmolLM, trained by Hugging Face' },
             { role: 'user', content: 'Explain what a prime number is in one sentence.' }]);
           const tokens = await llm.sizeInTokens('Hello world');
+          // A session's second turn evaluates only itself: the context holds the first.
+          const session = llm.createSession({ system: 'You are a helpful AI assistant named SmolLM, trained by Hugging Face' });
+          await session.generateResponse('What is the capital of France?', undefined, { maxTokens: 8 });
+          const firstTurn = llm.lastStats;
+          await session.generateResponse('And of Italy?', undefined, { maxTokens: 8 });
+          const secondTurn = llm.lastStats, sessionLength = session.messages.length;
           // The module's defaults reach the page; min-p goes through the worker (min-p 1
           // leaves only the likeliest token, so a hot sampler answers greedily).
           const defaults = llm.defaultOptions;
@@ -158,7 +165,7 @@ class BrowserTest(unittest.TestCase):
           const verifiedLater = plain.loadStats.downloaded;
           plain.close();
           await ModelCache.delete(url + '?plain');
-          return { pieces, aborted, afterAbort, chat, tokens, defaults, unknownOption, minP1, wrongSha, cached, verifiedLater };
+          return { pieces, aborted, afterAbort, chat, tokens, firstTurn, secondTurn, sessionLength, defaults, unknownOption, minP1, wrongSha, cached, verifiedLater };
         })().then(done, (error) => done({ error: String(error) }));
         """
         self.driver.set_script_timeout(180)
@@ -171,6 +178,10 @@ class BrowserTest(unittest.TestCase):
         self.assertLessEqual(result["afterAbort"]["generatedTokens"], 4)
         self.assertTrue(result["chat"].startswith(EXPECTED_START), result["chat"])
         self.assertEqual(result["tokens"], 2)
+        self.assertEqual(result["firstTurn"]["reusedTokens"], 0)
+        self.assertEqual(result["secondTurn"]["reusedTokens"], result["firstTurn"]["tokensInContext"])
+        self.assertLess(result["secondTurn"]["promptTokens"], result["firstTurn"]["promptTokens"])
+        self.assertEqual(result["sessionLength"], 5)
         self.assertEqual(result["defaults"], {"maxTokens": 512, "temperature": 0.8, "topK": 40, "topP": 0.95,
                                               "minP": 0.05, "repetitionPenalty": 1, "randomSeed": 0})
         self.assertRegex(result["unknownOption"], r"^TypeError: unknown option 'topk'")
@@ -186,6 +197,8 @@ class BrowserTest(unittest.TestCase):
             lambda d: d.execute_script("return document.body.dataset.result ?? null"))
         result = json.loads(self.driver.execute_script("return document.body.dataset.result"))
         self.assertNotIn("error", result)
+        # Chromium's relaxed SIMD is exact (the probe in swiftlet-core.js), so it gets that module.
+        self.assertEqual(result["module"], "swiftlet-relaxed.wasm")
         self.assertFalse(result["load"]["downloaded"])
         self.assertGreater(result["prefill"][0]["speed"]["median"], 1)
         self.assertGreater(result["decode"]["median"], 1)

@@ -9,8 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import v8 from 'node:v8';
-import { abiVersion, SwiftletError, SwiftletWasm } from '../../web/swiftlet-core.js';
+import { abiVersion, defaultWasmFile, hasExactRelaxedSimd, SwiftletError, SwiftletWasm } from '../../web/swiftlet-core.js';
 
 const root = new URL('../../', import.meta.url);
 const modelPath = (name) => execFileSync(new URL('scripts/fetch-models', root).pathname, [name], { encoding: 'utf8' }).trim();
@@ -76,10 +75,14 @@ async function checkGemma(module) {
 test('Gemma 3 (Q4_K, Q6_K, GELU, sliding window): greedy gives the native engine\'s tokens', () => checkGemma(wasm));
 
 // The relaxed-SIMD module accumulates with f32x4.relaxed_madd, which V8 fuses on x86 with
-// FMA as native code does, so its answers are the native ones too. (Node 20's V8 keeps
-// relaxed SIMD behind a flag; browsers ship it.)
-v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+// FMA as native code does, and multiplies bytes with the relaxed integer dot product, exact
+// for its operands; so its answers are the native ones too. It needs an engine whose relaxed
+// SIMD is right: scripts/test runs these tests on Node 24 (Node 20's V8 doubles the dot product).
 const relaxed = await SwiftletWasm.instantiate(readFileSync(new URL('web/swiftlet-relaxed.wasm', root)));
+test('the engine runs relaxed SIMD exactly, so swiftlet-relaxed.wasm is the default', () => {
+  assert.ok(hasExactRelaxedSimd, `Node ${process.version}: relaxed SIMD is missing or its dot product is wrong`);
+  assert.equal(defaultWasmFile, 'swiftlet-relaxed.wasm');
+});
 test('relaxed SIMD module: SmolLM2 and Gemma 3 greedy answers are the native engine\'s', async () => {
   const relaxedModel = await relaxed.loadModelBytes(modelBytes);
   try {
@@ -96,7 +99,8 @@ test('the module describes its ABI: version, codes, layouts and the sampling opt
   assert.deepEqual(Object.keys(wasm.abi.promptKinds), ['raw', 'chat']);
   assert.deepEqual(Object.keys(wasm.abi.finishReasons),
     ['none', 'endOfGeneration', 'maxTokens', 'stopString', 'contextFull', 'cancelled']);
-  assert.deepEqual(wasm.abi.stats, ['promptTokens', 'generatedTokens', 'tokensInContext', 'contextSize', 'finishReason']);
+  assert.deepEqual(wasm.abi.stats,
+    ['promptTokens', 'generatedTokens', 'tokensInContext', 'contextSize', 'finishReason', 'reusedTokens']);
   // The native defaults (SamplingParameters.defaults in Sampler.swift and
   // GenerationOptions.defaultMaxTokens), which `swiftlet run` uses too.
   assert.deepEqual(wasm.defaultOptions,
@@ -151,6 +155,7 @@ test('stats decode by the names the module gives', () => {
     generatedTokens: prime.generatedTokens.length,
     tokensInContext: prime.promptTokens.length + prime.generatedTokens.length,
     contextSize: 2048,
+    reusedTokens: 0,
     finishReason: prime.finishReason,
   });
 });
@@ -222,6 +227,50 @@ test('chat messages render through the template like a single prompt', () => {
     assert.deepEqual(answer(generation).tokens, prime.generatedTokens.slice(0, 8));
   } finally {
     generation.free();
+  }
+});
+
+// A chat that goes on from the last answer: only the new turn is evaluated, and the answer is
+// the one the whole chat gives from an empty context. Any other prompt in between (raw text,
+// evaluate, reset) makes the next chat start over.
+async function checkChatContinues(model, question, followUp) {
+  const greedy = { temperature: 0, maxTokens: 12 };
+  const first = [{ role: 'user', content: question }];
+  const generation = model.createGeneration(1024), fresh = model.createGeneration(1024);
+  try {
+    const firstCount = generation.start({ messages: first }, greedy);
+    const firstAnswer = answer(generation).text;
+    assert.equal(generation.stats().reusedTokens, 0);
+    const chat = [...first, { role: 'assistant', content: firstAnswer }, { role: 'user', content: followUp }];
+    const held = generation.stats().tokensInContext;
+    const newCount = generation.start({ messages: chat }, greedy);
+    const continued = answer(generation);
+    const wholeCount = fresh.start({ messages: chat }, greedy);
+    const whole = answer(fresh);
+    assert.equal(generation.stats().reusedTokens, held);
+    assert.ok(held > firstCount && newCount < wholeCount - firstCount, `${newCount} new tokens after ${held}, ${wholeCount} in all`);
+    // The answer's last token was sampled, not yet evaluated: it goes in with the new turn.
+    assert.equal(held + 1 + newCount, wholeCount);
+    assert.deepEqual(continued.tokens, whole.tokens);
+    generation.start({ prompt: followUp, raw: true }, { ...greedy, maxTokens: 2 });
+    answer(generation);
+    assert.equal(generation.start({ messages: chat }, greedy), wholeCount);
+    assert.equal(generation.stats().reusedTokens, 0);
+  } finally {
+    generation.free();
+    fresh.free();
+  }
+}
+
+test('a chat that goes on evaluates only its new turn, with the answer of the whole chat (SmolLM2)', () =>
+  checkChatContinues(model, 'What is the capital of France?', 'And of Italy?'));
+
+test('a chat that goes on evaluates only its new turn, with the answer of the whole chat (Gemma 3)', async () => {
+  const gemma = await wasm.loadModelBytes(new Uint8Array(readFileSync(modelPath('gemma3'))));
+  try {
+    await checkChatContinues(gemma, 'Name a primary colour.', 'Name another one.');
+  } finally {
+    gemma.free();
   }
 });
 

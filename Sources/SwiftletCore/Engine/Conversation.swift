@@ -19,7 +19,13 @@ public struct Conversation {
     /// new part when the session holds the conversation so far, else all of it (after
     /// resetting the session).
     public mutating func beginTurn(_ userMessage: String, in session: Session) throws(ChatTemplateError) -> [Int32] {
-        messages.append(ChatMessage(role: "user", content: userMessage))
+        try begin(messages + [ChatMessage(role: "user", content: userMessage)], in: session)
+    }
+
+    /// `beginTurn` for a whole chat given at once (as the web API passes it): `messages`
+    /// replace the conversation, and only what follows the cached text is evaluated.
+    public mutating func begin(_ messages: [ChatMessage], in session: Session) throws(ChatTemplateError) -> [Int32] {
+        self.messages = messages
         renderedPrompt = Array(try formatter.render(messages).utf8)
         if !session.tokens.isEmpty, !cachedText.isEmpty, renderedPrompt.starts(with: cachedText) {
             let newText = renderedPrompt[cachedText.count...]
@@ -33,13 +39,25 @@ public struct Conversation {
     /// Records the answer the session just produced (`text` as shown to the user).
     public mutating func endTurn(answer text: String, in session: Session) {
         messages.append(ChatMessage(role: "assistant", content: text))
+        recordAnswer(in: session)
+    }
+
+    /// Notes that the session now holds the rendered prompt and the answer's tokens, so
+    /// that the next turn can continue after them.
+    public mutating func recordAnswer(in session: Session) {
         cachedText = renderedPrompt + formatter.tokenizer.decode(session.answerTokens, special: true)
+    }
+
+    /// Forgets what the session holds (it was reset, or given other tokens): the next turn
+    /// evaluates the whole conversation.
+    public mutating func forgetCache() {
+        cachedText = []
     }
 
     /// Forgets every turn (the system message stays) and the session's cache.
     public mutating func reset(_ session: Session) {
         messages.removeAll { $0.role != "system" }
-        cachedText = []
+        forgetCache()
         session.reset()
     }
 }

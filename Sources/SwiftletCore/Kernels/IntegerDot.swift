@@ -43,10 +43,9 @@ enum IntegerDot {
     static func nibbleLanes(_ packed: UnsafePointer<UInt8>, high: UInt32 = 0, _ b: UnsafePointer<Int8>, offset: Int32) -> SIMD8<Float> {
         #if arch(x86_64) && SWIFTLET_AVX2
         return X86Lanes.nibbleLanes(packed, high: high, b, offset: offset)
+        #elseif arch(wasm32)
+        return WasmLanes.nibbleLanes(packed, high: high, b, offset: Int16(offset))
         #else
-        #if arch(wasm32)
-        if high == 0 { return WasmLanes.nibbleLanes(packed, b, offset: Int16(offset)) }
-        #endif
         var lanes = SIMD8<Float>()
         for k in 0..<4 {
             var low: Int32 = 0, upper: Int32 = 0

@@ -2,6 +2,13 @@
 // super-block into int8 quants and per-16 scales; SuperBlockFormat does the arithmetic,
 // except where Q4_K and Q6_K follow the rounding of llama.cpp's own x86 kernels.
 
+#if arch(x86_64) && SWIFTLET_AVX2
+/// The vector lanes of Q4_K's and Q6_K's integer sums on this target.
+typealias SuperBlockLanes = X86SuperBlocks
+#elseif arch(wasm32)
+typealias SuperBlockLanes = WasmSuperBlocks
+#endif
+
 /// Q2_K: 2-bit quants, 4-bit scales and minimums per 16 values. (llama.cpp on AVX-512
 /// repacks Q2_K matrices whose rows are a multiple of 8, with kernels not followed here.)
 ///
@@ -153,12 +160,12 @@ public enum Q4_K: SuperBlockFormat {
         _ weights: UnsafeRawPointer, _ activation: UnsafeRawPointer, blocks: Int,
         _ body: (_ d: Float, _ dmin: Float, _ da: Float, _ scaled: SIMD4<Int32>, _ mins: SIMD4<Int32>) -> Void
     ) {
-        #if arch(x86_64) && SWIFTLET_AVX2
+        #if (arch(x86_64) && SWIFTLET_AVX2) || arch(wasm32)
         for b in 0..<blocks {
             let w = weights + b * blockBytes, a = activation + b * Q8_K.blockBytes
             let (scales, mins) = unpackScalesAndMins(w + 4)
-            let scaled = X86SuperBlocks.q4KScaledSums(w + 16, Q8_K.quants(a), scales: scales)
-            let minimums = X86SuperBlocks.q4KMinimums(a, mins: mins)
+            let scaled = SuperBlockLanes.q4KScaledSums(w + 16, Q8_K.quants(a), scales: scales)
+            let minimums = SuperBlockLanes.q4KMinimums(a, mins: mins)
             body(w.loadHalf(at: 0), w.loadHalf(at: 2), Q8_K.scale(a), scaled, minimums)
         }
         #else
@@ -255,13 +262,13 @@ public enum Q6_K: SuperBlockFormat {
         return IntegerDot.horizontalSum(acc)
     }
 
-    #if arch(x86_64) && SWIFTLET_AVX2
+    #if (arch(x86_64) && SWIFTLET_AVX2) || arch(wasm32)
     /// The tiled kernel's rounding (SuperBlockFormat.batchDot) over the same integers.
     public static func batchDot(_ weights: UnsafeRawPointer, _ activation: UnsafeRawPointer, blocks: Int) -> Float {
         var sum: Float = 0
         for b in 0..<blocks {
             let w = weights + b * blockBytes, a = activation + b * Q8_K.blockBytes
-            let scaled = X86SuperBlocks.q6KLanes(w, a).wrappedSum()
+            let scaled = SuperBlockLanes.q6KLanes(w, a).wrappedSum()
             sum = MathFunctions.fma(Float(scaled) * w.loadHalf(at: 208), Q8_K.scale(a), sum)
         }
         return sum
@@ -270,8 +277,8 @@ public enum Q6_K: SuperBlockFormat {
 
     @inline(__always)
     private static func lanes(_ block: UnsafeRawPointer, _ activation: UnsafeRawPointer) -> SIMD8<Float> {
-        #if arch(x86_64) && SWIFTLET_AVX2
-        return X86SuperBlocks.float(X86SuperBlocks.q6KLanes(block, activation))
+        #if (arch(x86_64) && SWIFTLET_AVX2) || arch(wasm32)
+        return SuperBlockLanes.float(SuperBlockLanes.q6KLanes(block, activation))
         #else
         return withUnsafeTemporaryAllocation(of: Int8.self, capacity: 256) { buffer in
             let quants = buffer.baseAddress!

@@ -21,18 +21,43 @@ enum WasmLanes {
     /// Lane k = Σ a[i]·b[i] over i in 4k ..< 4k + 4, for 32 int8 values.
     @inline(__always)
     static func lanes(_ a: UnsafePointer<Int8>, _ b: UnsafePointer<Int8>) -> SIMD8<Float> {
+        #if SWIFTLET_RELAXED_SIMD
+        SIMD8(lowHalf: float(signedQuadSums(a, b)), highHalf: float(signedQuadSums(a + 16, b + 16)))
+        #else
         SIMD8(lowHalf: float(quadSums(load(a), load(b))), highHalf: float(quadSums(load(a + 16), load(b + 16))))
+        #endif
     }
 
-    /// Lanes 0–3: the low nibbles (minus `offset`) times b[0..<16]; lanes 4–7: the high
-    /// nibbles times b[16..<32].
+    /// Lanes 0–3: the low nibbles (with fifth bits from bits 0–15 of `high`, minus
+    /// `offset`) times b[0..<16]; lanes 4–7: the high nibbles (fifth bits 16–31) times
+    /// b[16..<32].
     @inline(__always)
-    static func nibbleLanes(_ packed: UnsafePointer<UInt8>, _ b: UnsafePointer<Int8>, offset: Int16) -> SIMD8<Float> {
+    static func nibbleLanes(_ packed: UnsafePointer<UInt8>, high: UInt32, _ b: UnsafePointer<Int8>, offset: Int16) -> SIMD8<Float> {
+        #if SWIFTLET_RELAXED_SIMD
+        // Σ (q − offset)·b = Σ q·b − offset·Σ b, with q unsigned (below 32) as relaxedDot needs.
+        let bytes = UnsafeRawPointer(packed).loadUnaligned(as: SIMD16<UInt8>.self)
+        let (b0, b1) = (UnsafeRawPointer(b).loadUnaligned(as: SIMD16<Int8>.self), UnsafeRawPointer(b + 16).loadUnaligned(as: SIMD16<Int8>.self))
+        var low = relaxedDot(b0, (bytes & 0x0f) | fifthBytes(UInt16(truncatingIfNeeded: high)))
+        var upper = relaxedDot(b1, (bytes &>> 4) | fifthBytes(UInt16(truncatingIfNeeded: high >> 16)))
+        if offset != 0 {
+            let ones = SIMD16<UInt8>(repeating: 1), scale = Int32(offset)
+            low = low &- relaxedDot(b0, ones) &* scale
+            upper = upper &- relaxedDot(b1, ones) &* scale
+        }
+        return SIMD8(lowHalf: float(low), highHalf: float(upper))
+        #else
         let nibbles = UnsafeRawPointer(packed).loadUnaligned(as: SIMD8<Int16>.self)  // (8,) byte pairs
+        let lowBits = SIMD8<UInt16>(repeating: UInt16(truncatingIfNeeded: high))
+        let highBits = SIMD8<UInt16>(repeating: UInt16(truncatingIfNeeded: high >> 16))
+        let evenMasks = SIMD8<UInt16>(0x0001, 0x0004, 0x0010, 0x0040, 0x0100, 0x0400, 0x1000, 0x4000)
+        let oddMasks = evenMasks &<< 1
         let (b0, b1) = (load(b), load(b + 16))
-        let low = dot((nibbles & 0x0f) &- offset, even(b0)) &+ dot(((nibbles &>> 8) & 0x0f) &- offset, odd(b0))
-        let high = dot(((nibbles &>> 4) & 0x0f) &- offset, even(b1)) &+ dot(((nibbles &>> 12) & 0x0f) &- offset, odd(b1))
-        return SIMD8(lowHalf: float(low), highHalf: float(high))
+        let low = dot(((nibbles & 0x0f) | fifth(lowBits, evenMasks)) &- offset, even(b0))
+            &+ dot((((nibbles &>> 8) & 0x0f) | fifth(lowBits, oddMasks)) &- offset, odd(b0))
+        let upper = dot((((nibbles &>> 4) & 0x0f) | fifth(highBits, evenMasks)) &- offset, even(b1))
+            &+ dot((((nibbles &>> 12) & 0x0f) | fifth(highBits, oddMasks)) &- offset, odd(b1))
+        return SIMD8(lowHalf: float(low), highHalf: float(upper))
+        #endif
     }
 
     /// acc + scale·lanes with one rounding per lane: relaxed SIMD's multiply-add where the
@@ -89,6 +114,49 @@ enum WasmLanes {
 
     // MARK: Building blocks
 
+    #if SWIFTLET_RELAXED_SIMD
+    /// Lane k = Σ a[i]·q[i] over i in 4k ..< 4k + 4 (`i32x4.relaxed_dot_i8x16_i7x16_add_s`),
+    /// exact on every engine for q below 128.
+    @inline(__always)
+    static func relaxedDot(_ a: SIMD16<Int8>, _ q: SIMD16<UInt8>) -> SIMD4<Int32> {
+        let values = unsafeBitCast(q, to: SIMD16<Int8>.self)
+        return unsafeBitCast(
+            Builtin.int_wasm_relaxed_dot_i8x16_i7x16_add_signed(a._storage._value, values._storage._value, SIMD4<Int32>()._storage._value),
+            to: SIMD4<Int32>.self)
+    }
+
+    /// `relaxedDot` of two signed operands as x86 forms it: |a| times b with a's sign.
+    /// Exact unless a holds −128 (its magnitude does not fit 7 bits), which ggml's
+    /// quantizers never write.
+    @inline(__always)
+    private static func signedQuadSums(_ a: UnsafePointer<Int8>, _ b: UnsafePointer<Int8>) -> SIMD4<Int32> {
+        let x = UnsafeRawPointer(a).loadUnaligned(as: SIMD16<Int8>.self), y = UnsafeRawPointer(b).loadUnaligned(as: SIMD16<Int8>.self)
+        let sign = x &>> 7  // −1 where x < 0
+        return relaxedDot((y ^ sign) &- sign, unsafeBitCast((x ^ sign) &- sign, to: SIMD16<UInt8>.self))
+    }
+
+    /// 16 bytes, byte i holding 16 if bit i of `bits` is set, else 0.
+    @inline(__always)
+    private static func fifthBytes(_ bits: UInt16) -> SIMD16<UInt8> {
+        // Bytes 0–7 a copy of the low byte, 8–15 of the high one (`i8x16.swizzle`).
+        let halves = unsafeBitCast(SIMD8<UInt16>(repeating: bits), to: SIMD16<UInt8>.self)
+        let picks = SIMD16<UInt8>(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1)
+        let spread = unsafeBitCast(Builtin.int_wasm_swizzle(halves._storage._value, picks._storage._value), to: SIMD16<UInt8>.self)
+        let masks = SIMD16<UInt8>(1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128)
+        let set = Builtin.cmp_ne_Vec16xInt8((spread & masks)._storage._value, SIMD16<UInt8>()._storage._value)
+        return unsafeBitCast(Builtin.sext_Vec16xInt1_Vec16xInt8(set), to: SIMD16<UInt8>.self) & 16
+    }
+    #else
+    /// The fifth bits of the 8 even (or odd) bytes of 16 as 0 or 16: byte i takes bit i of
+    /// `bits`, picked by `masks` and compared lane by lane (a multiplication or a shift by
+    /// powers of two would become a shift per lane, which SIMD128 lacks).
+    @inline(__always)
+    private static func fifth(_ bits: SIMD8<UInt16>, _ masks: SIMD8<UInt16>) -> SIMD8<Int16> {
+        let set = Builtin.cmp_ne_Vec8xInt16((bits & masks)._storage._value, SIMD8<UInt16>()._storage._value)
+        return unsafeBitCast(Builtin.sext_Vec8xInt1_Vec8xInt16(set), to: SIMD8<Int16>.self) & 16
+    }
+    #endif
+
     /// 16 int8 values as 8 little-endian byte pairs.
     @inline(__always)
     private static func load(_ p: UnsafePointer<Int8>) -> SIMD8<Int16> {
@@ -109,13 +177,13 @@ enum WasmLanes {
 
     /// Lane k = a[2k]·b[2k] + a[2k+1]·b[2k+1] in 32 bits (`i32x4.dot_i16x8_s`).
     @inline(__always)
-    private static func dot(_ a: SIMD8<Int16>, _ b: SIMD8<Int16>) -> SIMD4<Int32> {
+    static func dot(_ a: SIMD8<Int16>, _ b: SIMD8<Int16>) -> SIMD4<Int32> {
         unsafeBitCast(Builtin.int_wasm_dot(a._storage._value, b._storage._value), to: SIMD4<Int32>.self)
     }
 
     /// Exact for |x| < 2^22: x added to the mantissa of 1.5·2^23, which is then subtracted.
     @inline(__always)
-    private static func float(_ x: SIMD4<Int32>) -> SIMD4<Float> {
+    static func float(_ x: SIMD4<Int32>) -> SIMD4<Float> {
         unsafeBitCast(x &+ 0x4B40_0000, to: SIMD4<Float>.self) - 12_582_912
     }
 
