@@ -7,7 +7,9 @@ import Builtin
 /// Lanes: Embedded Swift leaves the lane conversions the loops need (Int8 → Int32,
 /// Int32 → Float) as per-lane calls. Here bytes stay paired in 16-bit lanes, split by
 /// shifts, and summed four at a time with `i32x4.dot_i16x8_s`; integer sums become floats
-/// by exponent arithmetic. The sums are exact, so the lanes equal the loops'.
+/// by exponent arithmetic. The relaxed-SIMD build multiplies 16 bytes at once with
+/// `i32x4.relaxed_dot_i8x16_i7x16_add_s` (one operand kept below 128, where every engine
+/// computes it exactly). The sums are exact, so the lanes equal the loops'.
 ///
 /// Accumulation: native code adds scale·lanes to the accumulator with one rounding (FMA),
 /// which SIMD128 lacks. The relaxed-SIMD build (SWIFTLET_RELAXED_SIMD) uses
