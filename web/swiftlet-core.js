@@ -78,7 +78,11 @@ export class SwiftletWasm {
      */
     this.abi = this.#readDescription();
     /** The core's sampling defaults by option name: what an option left out gets. */
-    this.defaultOptions = Object.freeze(Object.fromEntries(this.abi.sampling.map((field) => [field.name, field.default])));
+    const modes = this.abi.speculationModes;
+    this.defaultOptions = Object.freeze(Object.fromEntries(this.abi.sampling.map((field) => [
+      field.name,
+      field.name === 'speculation' ? Object.keys(modes).find((name) => modes[name] === field.default) : field.default,
+    ])));
     /** Names by code: of an error (SwiftletError's `kind`), of a finish reason. */
     this.errorKinds = namesByCode(this.abi.errorCodes);
     this.finishReasons = namesByCode(this.abi.finishReasons);
@@ -230,8 +234,8 @@ export class Generation {
    * Starts an answer: `prompt` is a user message through the chat template, or raw text
    * with `raw: true`; `messages` is a whole chat. `options` are sampling settings by the
    * names of `wasm.defaultOptions` (maxTokens, temperature, topK, topP, minP,
-   * repetitionPenalty, randomSeed), the defaults for those left out. Evaluates the prompt;
-   * returns its token count.
+   * repetitionPenalty, randomSeed, and speculation: 'auto', 'ngram' or 'off'), the defaults
+   * for those left out. Evaluates the prompt; returns its token count.
    */
   start({ prompt, messages, raw = false }, options = {}) {
     const { abi, defaultOptions, exports: e } = this.wasm;
@@ -239,9 +243,17 @@ export class Generation {
       if (!(name in defaultOptions)) {
         throw new TypeError(`unknown option '${name}' (the options are ${Object.keys(defaultOptions).join(', ')})`);
       }
-      if (value !== undefined && typeof value !== 'number') throw new TypeError(`option ${name} must be a number, not ${typeof value}`);
+      if (name === 'speculation') {
+        if (value !== undefined && !(typeof value === 'string' && Object.hasOwn(abi.speculationModes, value))) {
+          throw new TypeError(`option speculation must be one of ${Object.keys(abi.speculationModes).join(', ')}, not ${value}`);
+        }
+      } else if (value !== undefined && typeof value !== 'number') {
+        throw new TypeError(`option ${name} must be a number, not ${typeof value}`);
+      }
     }
-    const settings = abi.sampling.map((field) => options[field.name] ?? field.default);
+    const settings = abi.sampling.map((field) => field.name === 'speculation'
+      ? abi.speculationModes[options.speculation ?? defaultOptions.speculation]
+      : options[field.name] ?? field.default);
     const chat = !raw;
     const input = chat ? encodeMessages(messages ?? [{ role: 'user', content: prompt }]) : encoder.encode(prompt);
     // One block: the f64 settings first (the allocation is 16-aligned), then the prompt.

@@ -23,7 +23,7 @@ export class LlmInference {
    * workerUrl to serve those from elsewhere (by default the worker is next to this file,
    * and the wasm is swiftlet-relaxed.wasm where the engine has relaxed SIMD, else
    * swiftlet.wasm), and any sampling option of `defaultOptions` (maxTokens, temperature,
-   * topK, topP, minP, repetitionPenalty, randomSeed).
+   * topK, topP, minP, repetitionPenalty, randomSeed, speculation).
    */
   static async createFromOptions(options) {
     const llm = new LlmInference(options);

@@ -10,6 +10,16 @@ extension PlatformMath {
     public static let native = PlatformMath(sinCos: { (sinf($0), cosf($0)) }, pow: { powf($0, $1) })
 }
 
+extension Session {
+    /// The system's monotonic clock in seconds, for `clock`: drafting then weighs what a
+    /// verification pass costs on this machine.
+    public static func monotonicSeconds() -> Double {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return Double(now.tv_sec) + Double(now.tv_nsec) * 1e-9
+    }
+}
+
 /// A model file opened for inference: the mapping, the parsed model and its tokenizer.
 public final class LoadedModel: @unchecked Sendable {
     public let file: ModelFile

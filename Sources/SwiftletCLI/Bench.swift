@@ -24,11 +24,15 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Where the forward passes run: cpu, gpu (WebGPU), or auto (both measured briefly, the faster kept).")
     var backend = Backend.cpu
 
+    @Option(help: "Instead, decode speed with speculation on and off over the tasks in this JSON file (scripts/speculation-tasks.json), -n tokens each.")
+    var speculationTasks: String?
+
     @Flag(help: "Print JSON.")
     var json = false
 
     func run() async throws {
         let path = try await model.resolvePath()
+        if let speculationTasks { return try speculation(path: path, tasks: speculationTasks) }
         var settings = Benchmark.Settings()
         settings.threads = threads
         settings.repetitions = repetitions
@@ -48,6 +52,57 @@ struct Bench: AsyncParsableCommand {
             }
         } catch { throw CLIError("\(error)") }
         print(json ? Self.json(result).rendered(indent: 1) : Self.table(result))
+    }
+
+    private func speculation(path: String, tasks file: String) throws {
+        let tasks: [SpeculationBenchmark.Task]
+        do {
+            tasks = try JSONDecoder().decode([SpeculationBenchmark.Task].self, from: Data(contentsOf: URL(fileURLWithPath: file)))
+        } catch { throw CLIError("\(file): not a task list (\(error))") }
+        var bench = SpeculationBenchmark()
+        bench.threads = threads
+        bench.maxTokens = generate
+        bench.repetitions = repetitions
+        let rows: [SpeculationBenchmark.Row]
+        do {
+            rows = try bench.run(path: path, tasks: tasks) { name in
+                if !json { FileHandle.standardError.write(Data("bench: \(name)…\n".utf8)) }
+            }
+        } catch { throw CLIError("\(error)") }
+        print(json ? Self.json(rows).rendered(indent: 1) : Self.table(rows))
+    }
+
+    static func json(_ rows: [SpeculationBenchmark.Row]) -> JSON {
+        .array(rows.map { row in
+            .object([
+                ("task", .string(row.task.name)), ("kind", .string(row.task.kind)),
+                ("generated_tokens", .int(Int64(row.generatedTokens))), ("off_tokens_per_second", .double(row.plain)),
+                ("modes", .array(row.modes.map { mode in
+                    .object([
+                        ("speculation", .string(mode.speculation.defaultValueDescription)),
+                        ("tokens_per_second", .double(mode.tokensPerSecond)), ("speedup", .double(mode.tokensPerSecond / row.plain)),
+                        ("drafted", .int(Int64(mode.drafted))), ("accepted", .int(Int64(mode.accepted))),
+                        ("identical", .bool(mode.identical)),
+                    ])
+                })),
+            ])
+        })
+    }
+
+    static func table(_ rows: [SpeculationBenchmark.Row]) -> String {
+        var lines = ["task          kind       tokens   off t/s   " + (rows.first?.modes ?? []).map {
+            "\($0.speculation.defaultValueDescription): speedup  accepted/drafted  same"
+        }.joined(separator: "   ")]
+        for row in rows {
+            let modes = row.modes.map { mode in
+                String(format: "%@       %5.2f×  %8d/%-7d  %@", mode.speculation.defaultValueDescription, mode.tokensPerSecond / row.plain,
+                       mode.accepted, mode.drafted, mode.identical ? "yes" : "NO")
+            }
+            lines.append(row.task.name.padding(toLength: 14, withPad: " ", startingAt: 0)
+                + row.task.kind.padding(toLength: 9, withPad: " ", startingAt: 0)
+                + String(format: "%6d  %8.1f   ", row.generatedTokens, row.plain) + modes.joined(separator: "   "))
+        }
+        return lines.joined(separator: "\n")
     }
 
     static func json(_ r: Benchmark.Result) -> JSON {

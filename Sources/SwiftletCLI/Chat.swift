@@ -55,9 +55,10 @@ struct Chat: AsyncParsableCommand {
 
     static func describe(_ stats: ResponseStats) -> String {
         String(
-            format: "%d prompt tokens, %d generated; first token after %.0f ms; prefill %.1f t/s, decode %.1f t/s (%@)",
+            format: "%d prompt tokens, %d generated; first token after %.0f ms; prefill %.1f t/s, decode %.1f t/s; %d drafted, %d accepted (%@)",
             stats.promptTokens, stats.generatedTokens, stats.timeToFirstToken.seconds * 1000,
-            stats.prefillTokensPerSecond, stats.decodeTokensPerSecond, stats.finishReason.rawValue)
+            stats.prefillTokensPerSecond, stats.decodeTokensPerSecond, stats.draftedTokens, stats.acceptedTokens,
+            stats.finishReason.rawValue)
     }
 }
 

@@ -50,6 +50,7 @@ struct Run: AsyncParsableCommand {
         let session = Session(
             model: loaded.transformer, tokenizer: loaded.tokenizer, contextSize: sampling.context, parallel: pool.parallelFor,
             device: device)
+        session.clock = Session.monotonicSeconds
         let start = clock.now
         do {
             try session.start(prompt: promptTokens, options: sampling.responseOptions.generation)
@@ -86,6 +87,8 @@ struct Run: AsyncParsableCommand {
                 ("time_to_first_token_seconds", .double((firstToken ?? total).seconds)),
                 ("prefill_tokens_per_second", .double(Double(promptTokens.count) / max(prefillTime.seconds, 1e-9))),
                 ("decode_tokens_per_second", .double(Double(max(generated.count - 1, 0)) / max(decodeSeconds, 1e-9))),
+                ("drafted_tokens", .int(Int64(session.draftedTokenCount))),
+                ("accepted_tokens", .int(Int64(session.acceptedTokenCount))),
             ]).rendered())
         } else {
             FileHandle.standardOutput.write(Data(rest + [0x0a]))

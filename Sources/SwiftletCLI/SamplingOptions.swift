@@ -33,6 +33,9 @@ struct SamplingOptions: ParsableArguments {
     @Option(help: "Stop the answer at this text (repeatable).")
     var stop: [String] = []
 
+    @Option(help: "Draft tokens from the context and verify them in one batch: auto (while it pays), ngram (always) or off. The answer is the same.")
+    var speculate = GenerationOptions.defaultSpeculation
+
     @Option(help: "Context size in tokens.")
     var context = Session.defaultContextSize
 
@@ -42,8 +45,20 @@ struct SamplingOptions: ParsableArguments {
     var responseOptions: ResponseOptions {
         ResponseOptions(
             maxTokens: maxTokens, topK: topK, temperature: temperature, randomSeed: seed, topP: topP, minP: minP,
-            repetitionPenalty: repeatPenalty, stopStrings: stop)
+            repetitionPenalty: repeatPenalty, stopStrings: stop, speculation: speculate)
     }
 }
 
 extension Backend: ExpressibleByArgument {}
+
+extension Speculation: ExpressibleByArgument {
+    public init?(argument: String) { self.init(name: argument.utf8) }
+    public static var allValueStrings: [String] { ["auto", "ngram", "off"] }
+    public var defaultValueDescription: String {
+        switch self {
+        case .off: "off"
+        case .ngram: "ngram"
+        case .auto: "auto"
+        }
+    }
+}

@@ -27,6 +27,7 @@ struct CompletionRequest {
         // Negative seeds are seeds too (OpenAI allows them): kept distinct by their bits.
         if let seed = parameters.seed { options.randomSeed = UInt64(bitPattern: Int64(seed)) }
         options.stopStrings = parameters.stop ?? []
+        if let speculation = parameters.speculation { options.speculation = speculation }
         stream = parameters.stream ?? false
         includeUsage = parameters.streamOptions?.includeUsage ?? false
     }

@@ -69,12 +69,37 @@ enum PromptKind: String, ABIEnumeration {
 /// The i32 slots `swiftlet_stats` writes, in this order.
 enum StatsField: String, ABIEnumeration {
     case promptTokens, generatedTokens, tokensInContext, contextSize, finishReason, reusedTokens
+    /// Of the current answer: tokens drafted for verification, and those accepted.
+    case draftedTokens, acceptedTokens
+}
+
+/// How the `speculation` sampling slot names the core's `Speculation`.
+enum SpeculationCode: String, ABIEnumeration {
+    case off, ngram, auto
+
+    init(_ speculation: Speculation) {
+        self = switch speculation {
+        case .off: .off
+        case .ngram: .ngram
+        case .auto: .auto
+        }
+    }
+
+    var speculation: Speculation {
+        switch self {
+        case .off: .off
+        case .ngram: .ngram
+        case .auto: .auto
+        }
+    }
 }
 
 /// The f64 slots of `swiftlet_start`'s sampling settings, in this order. Doubles carry
 /// every field exactly (whole numbers up to 2^53, and f32 values), so one array serves all.
 enum SamplingField: String, ABIEnumeration {
     case maxTokens, temperature, topK, topP, minP, repetitionPenalty, randomSeed
+    /// A `SpeculationCode`: whether tokens are drafted and verified in batches.
+    case speculation
 
     /// The core's default, as JSON: what a caller who names nothing gets, natively too.
     var defaultJSON: String {
@@ -87,6 +112,7 @@ enum SamplingField: String, ABIEnumeration {
         case .minP: "\(defaults.minP)"
         case .repetitionPenalty: "\(defaults.repetitionPenalty)"
         case .randomSeed: "\(defaults.seed)"
+        case .speculation: "\(SpeculationCode(GenerationOptions.defaultSpeculation).code)"
         }
     }
 
@@ -114,6 +140,11 @@ enum SamplingField: String, ABIEnumeration {
         case .randomSeed:
             guard let seed = wholeNumber(value, upTo: 9_007_199_254_740_991) else { throw problem(value, "a whole number in 0...2^53-1") }
             options.sampling.seed = seed
+        case .speculation:
+            guard let code = wholeNumber(value, upTo: 2), let mode = SpeculationCode(code: Int32(code)) else {
+                throw problem(value, "a code of speculationModes")
+            }
+            options.speculation = mode.speculation
         }
     }
 
@@ -149,5 +180,5 @@ var abiDescriptionJSON: String {
     return "{\"abiVersion\":\(abiVersion),\"errorCodes\":\(ErrorCode.codesJSON),"
         + "\"finishReasons\":\(FinishCode.codesJSON),\"promptKinds\":\(PromptKind.codesJSON),"
         + "\"stats\":\(StatsField.namesJSON),\"sampling\":[\(sampling.joined(separator: ","))],"
-        + "\"defaultContextSize\":\(Session.defaultContextSize)}"
+        + "\"speculationModes\":\(SpeculationCode.codesJSON),\"defaultContextSize\":\(Session.defaultContextSize)}"
 }

@@ -58,6 +58,8 @@ final class WasmGeneration {
     /// Tokens of the context the current prompt continued after instead of evaluating again.
     var reusedTokenCount = 0
     var generatedTokenCount = 0
+    /// The session's drafted and accepted counts when the current answer started.
+    private var draftedBefore = 0, acceptedBefore = 0
     var finishReason = FinishCode.none
     private var cancelRequested = false
 
@@ -83,6 +85,7 @@ final class WasmGeneration {
         cancelRequested = false
         finishReason = .none
         generatedTokenCount = 0
+        (draftedBefore, acceptedBefore) = (session.draftedTokenCount, session.acceptedTokenCount)
         promptTokenCount = prompt.count
         try session.start(prompt: prompt, options: options)
     }
@@ -138,6 +141,8 @@ final class WasmGeneration {
         case .tokensInContext: Int32(session.tokens.count)
         case .contextSize: Int32(session.contextSize)
         case .finishReason: finishReason.code
+        case .draftedTokens: Int32(session.draftedTokenCount - draftedBefore)
+        case .acceptedTokens: Int32(session.acceptedTokenCount - acceptedBefore)
         }
     }
 }

@@ -98,7 +98,8 @@ extension RealModels {
                         "\(name) \(test.name): prompt tokens")
                 let session = Session(model: model.transformer, tokenizer: model.tokenizer, contextSize: 256,
                                       parallel: Self.pool.parallelFor)
-                try session.start(prompt: test.prompt_ids, options: GenerationOptions(maxTokens: 64, sampling: .greedy))
+                // Decode's own logits, step by step: nothing drafted.
+                try session.start(prompt: test.prompt_ids, options: GenerationOptions(maxTokens: 64, sampling: .greedy, speculation: .off))
                 var generated: [Int32] = []
                 var digests: [String] = []  // of the logits each token was chosen from
                 var stoppedAtEndOfGeneration = false

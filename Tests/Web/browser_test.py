@@ -183,7 +183,8 @@ class BrowserTest(unittest.TestCase):
         self.assertLess(result["secondTurn"]["promptTokens"], result["firstTurn"]["promptTokens"])
         self.assertEqual(result["sessionLength"], 5)
         self.assertEqual(result["defaults"], {"maxTokens": 512, "temperature": 0.8, "topK": 40, "topP": 0.95,
-                                              "minP": 0.05, "repetitionPenalty": 1, "randomSeed": 0})
+                                              "minP": 0.05, "repetitionPenalty": 1, "randomSeed": 0,
+                                              "speculation": "auto"})
         self.assertRegex(result["unknownOption"], r"^TypeError: unknown option 'topk'")
         self.assertTrue(result["minP1"].startswith(EXPECTED_START), result["minP1"])
         self.assertRegex(result["wrongSha"], r"^sha256 of .*\?copy is [0-9a-f]{64}, expected 0{64}$")

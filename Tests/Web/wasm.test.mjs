@@ -99,12 +99,15 @@ test('the module describes its ABI: version, codes, layouts and the sampling opt
   assert.deepEqual(Object.keys(wasm.abi.promptKinds), ['raw', 'chat']);
   assert.deepEqual(Object.keys(wasm.abi.finishReasons),
     ['none', 'endOfGeneration', 'maxTokens', 'stopString', 'contextFull', 'cancelled']);
-  assert.deepEqual(wasm.abi.stats,
-    ['promptTokens', 'generatedTokens', 'tokensInContext', 'contextSize', 'finishReason', 'reusedTokens']);
+  assert.deepEqual(wasm.abi.stats, ['promptTokens', 'generatedTokens', 'tokensInContext', 'contextSize', 'finishReason',
+    'reusedTokens', 'draftedTokens', 'acceptedTokens']);
+  assert.deepEqual(Object.keys(wasm.abi.speculationModes), ['off', 'ngram', 'auto']);
   // The native defaults (SamplingParameters.defaults in Sampler.swift and
   // GenerationOptions.defaultMaxTokens), which `swiftlet run` uses too.
-  assert.deepEqual(wasm.defaultOptions,
-    { maxTokens: 512, temperature: 0.8, topK: 40, topP: 0.95, minP: 0.05, repetitionPenalty: 1, randomSeed: 0 });
+  assert.deepEqual(wasm.defaultOptions, {
+    maxTokens: 512, temperature: 0.8, topK: 40, topP: 0.95, minP: 0.05, repetitionPenalty: 1, randomSeed: 0,
+    speculation: 'auto',
+  });
   // Session.defaultContextSize, what a generation created without a size holds.
   assert.equal(wasm.abi.defaultContextSize, 2048);
   const generation = model.createGeneration();
@@ -147,9 +150,21 @@ test('a repetition penalty changes the greedy answer where it repeats a token, n
   assert.notEqual(penalized[repeat], greedy[repeat]);
 });
 
+test('drafting from the context gives the greedy answer of plain decoding', () => {
+  const copy = { prompt: 'Repeat this list exactly: apples, bananas, cherries, dates, elderberries, figs, grapes.', chat: true, maxTokens: 48 };
+  const plain = generate(model, copy, { temperature: 0, speculation: 'off' });
+  const drafted = generate(model, copy, { temperature: 0, speculation: 'ngram' });
+  assert.deepEqual(drafted.tokens, plain.tokens);
+  assert.equal(drafted.text, plain.text);
+  assert.equal(plain.stats.draftedTokens, 0);
+  assert.ok(drafted.stats.draftedTokens > 0 && drafted.stats.acceptedTokens <= drafted.stats.draftedTokens);
+  assert.equal(drafted.stats.tokensInContext, plain.stats.tokensInContext);
+});
+
 test('stats decode by the names the module gives', () => {
   const prime = fixture.references[0];
-  const { stats } = generate(model, prime, { temperature: 0 });
+  const { stats: { draftedTokens, acceptedTokens, ...stats } } = generate(model, prime, { temperature: 0 });
+  assert.ok(acceptedTokens >= 0 && acceptedTokens <= draftedTokens);
   assert.deepEqual(stats, {
     promptTokens: prime.promptTokens.length,
     generatedTokens: prime.generatedTokens.length,
@@ -193,6 +208,9 @@ test('sampling options out of range, misspelt or not numbers are errors that nam
     }
     assert.throws(start({ topk: 5 }), (e) => e instanceof TypeError && /unknown option 'topk'/.test(e.message));
     assert.throws(start({ temperature: '0.5' }), (e) => e instanceof TypeError && /temperature must be a number/.test(e.message));
+    for (const speculation of ['fast', 2, 'toString']) {
+      assert.throws(start({ speculation }), (e) => e instanceof TypeError && /speculation must be one of off, ngram, auto/.test(e.message));
+    }
     const e = wasm.exports;
     const settings = wasm.copyIn(new Uint8Array(Float64Array.from(wasm.abi.sampling, (field) => field.default).buffer));
     const text = wasm.copyIn(new TextEncoder().encode('Hi'));

@@ -138,6 +138,7 @@ public actor LanguageModel {
         let session = Session(
             model: model.transformer, tokenizer: model.tokenizer, contextSize: configuration.contextSize,
             maxBatch: configuration.maxBatch, parallel: pool.parallelFor, device: device)
+        session.clock = Session.monotonicSeconds
         return SessionState(session: session, formatter: model.chatFormatter, system: system)
     }
 
@@ -161,6 +162,7 @@ public actor LanguageModel {
         let begin = clock.now
         let session = state.session
         let evaluatedBefore = session.evaluatedTokenCount
+        let (draftedBefore, acceptedBefore) = (session.draftedTokenCount, session.acceptedTokenCount)
         try Task.checkCancellation()
         try session.start(prompt: prompt, options: options.generation)
         let prefillEnd = clock.now
@@ -186,7 +188,8 @@ public actor LanguageModel {
         state.lastStats = ResponseStats(
             promptTokens: promptTokens, generatedTokens: session.answerTokens.count,
             timeToFirstToken: (firstToken ?? end) - begin, prefillDuration: prefillEnd - begin,
-            decodeDuration: end - (firstToken ?? end), finishReason: reason)
+            decodeDuration: end - (firstToken ?? end), finishReason: reason,
+            draftedTokens: session.draftedTokenCount - draftedBefore, acceptedTokens: session.acceptedTokenCount - acceptedBefore)
         if reason == .cancelled { throw CancellationError() }
         return String(decoding: answer, as: UTF8.self)
     }

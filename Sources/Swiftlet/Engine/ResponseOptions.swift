@@ -13,13 +13,17 @@ public struct ResponseOptions: Sendable {
     public var repetitionPenalty: Float
     /// The answer ends before the first of these (which is not part of it).
     public var stopStrings: [String]
+    /// Whether tokens are drafted from the context and verified in batches (the CPU
+    /// engine): the same answer, sooner where it copies from its input.
+    public var speculation: Speculation
 
     /// Defaults: the core's (`GenerationOptions.defaultMaxTokens`, `SamplingParameters.defaults`).
     public init(
         maxTokens: Int = GenerationOptions.defaultMaxTokens, topK: Int = SamplingParameters.defaults.topK,
         temperature: Float = SamplingParameters.defaults.temperature, randomSeed: UInt64 = SamplingParameters.defaults.seed,
         topP: Float = SamplingParameters.defaults.topP, minP: Float = SamplingParameters.defaults.minP,
-        repetitionPenalty: Float = SamplingParameters.defaults.repetitionPenalty, stopStrings: [String] = []
+        repetitionPenalty: Float = SamplingParameters.defaults.repetitionPenalty, stopStrings: [String] = [],
+        speculation: Speculation = GenerationOptions.defaultSpeculation
     ) {
         self.maxTokens = maxTokens
         self.topK = topK
@@ -29,6 +33,7 @@ public struct ResponseOptions: Sendable {
         self.minP = minP
         self.repetitionPenalty = repetitionPenalty
         self.stopStrings = stopStrings
+        self.speculation = speculation
     }
 
     public var generation: GenerationOptions {
@@ -37,7 +42,7 @@ public struct ResponseOptions: Sendable {
             sampling: SamplingParameters(
                 temperature: temperature, topK: topK, topP: topP, minP: minP,
                 repetitionPenalty: repetitionPenalty, seed: randomSeed),
-            stopStrings: stopStrings.map { Array($0.utf8) })
+            stopStrings: stopStrings.map { Array($0.utf8) }, speculation: speculation)
     }
 }
 
@@ -55,6 +60,9 @@ public struct ResponseStats: Sendable, Equatable {
     public var prefillDuration: Duration
     public var decodeDuration: Duration
     public var finishReason: FinishReason
+    /// Tokens drafted for verification while answering, and those of them accepted.
+    public var draftedTokens = 0
+    public var acceptedTokens = 0
 
     public var prefillTokensPerSecond: Double { Double(promptTokens) / max(prefillDuration.seconds, 1e-9) }
     /// Tokens after the first, over the time they took.

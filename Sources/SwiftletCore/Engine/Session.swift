@@ -41,14 +41,21 @@ public struct GenerationOptions: Sendable {
     public var sampling: SamplingParameters
     /// Text that ends the answer when it appears (UTF-8).
     public var stopStrings: [[UInt8]]
+    /// Whether tokens are drafted and verified in batches (on the CPU engine).
+    public var speculation: Speculation
 
     /// The answer length when a caller names none (the CLI, the Swift API and the web API).
     public static let defaultMaxTokens = 512
+    public static let defaultSpeculation = Speculation.auto
 
-    public init(maxTokens: Int = defaultMaxTokens, sampling: SamplingParameters = .defaults, stopStrings: [[UInt8]] = []) {
+    public init(
+        maxTokens: Int = defaultMaxTokens, sampling: SamplingParameters = .defaults, stopStrings: [[UInt8]] = [],
+        speculation: Speculation = defaultSpeculation
+    ) {
         self.maxTokens = maxTokens
         self.sampling = sampling
         self.stopStrings = stopStrings
+        self.speculation = speculation
     }
 }
 
@@ -70,12 +77,18 @@ public final class Session {
     public var parallel: ParallelFor
     /// Where the forward passes run when not on the core's CPU kernels.
     public let device: DeviceForward?
+    /// Seconds on a monotonic clock (the shell's), to time passes: drafting weighs what a
+    /// verification pass costs here. Without one it assumes a typical cost.
+    public var clock: (() -> Double)?
     /// Every token whose keys and values are in the cache, in order.
     public private(set) var tokens: [Int32] = []
     /// The tokens of the current (or last) answer, the end-of-generation token included.
     public private(set) var answerTokens: [Int32] = []
     /// Tokens run through the model since the session began: what prefill and decode cost.
     public private(set) var evaluatedTokenCount = 0
+    /// Tokens drafted for verification since the session began, and those of them accepted.
+    public private(set) var draftedTokenCount = 0
+    public private(set) var acceptedTokenCount = 0
 
     private var options = GenerationOptions()
     private var sampler = Sampler(.greedy)
@@ -83,6 +96,13 @@ public final class Session {
     /// Sampled, shown to the caller, but not evaluated yet (done lazily, so the last token
     /// of an answer costs nothing unless the conversation goes on).
     private var pending: Int32?
+    /// Answer tokens a verification pass decided, not yet returned by `next()`: accepted
+    /// drafts (in the cache) and, last, the token that followed them (`pending`).
+    private var verified: [Int32] = []
+    private var draftPolicy = DraftPolicy(.off)
+    /// The first token of a draft the policy declined, to learn whether it would have been
+    /// accepted (so that `auto` can switch drafting back on).
+    private var declinedDraft: Int32?
     private var heldText: [UInt8] = []
     private var finished = true
 
@@ -112,8 +132,10 @@ public final class Session {
 
     /// Evaluates `newTokens`, calling `each(index, logits)` with the logits that follow
     /// each of them from index `logitsFrom` on (for perplexity and teacher-forced checks).
+    /// With `decodeArithmetic` (on the CPU), those logits are bit for bit what decoding the
+    /// tokens one at a time gives, at a batch's cost in weight reads.
     public func evaluate(
-        _ newTokens: [Int32], logitsFrom: Int = 0, each: ((Int, UnsafePointer<Float>) -> Void)?
+        _ newTokens: [Int32], logitsFrom: Int = 0, decodeArithmetic: Bool = false, each: ((Int, UnsafePointer<Float>) -> Void)?
     ) throws(EngineError) {
         try flushPending()
         guard tokens.count + newTokens.count <= contextSize else {
@@ -128,7 +150,7 @@ public final class Session {
             let n = min(state.maxBatch, newTokens.count - offset, each == nil ? .max : device?.logitRows ?? .max)
             // Logits for rows from `first` on (the last row alone when nobody looks).
             let first = each == nil ? n - 1 : max(0, logitsFrom - offset)
-            try run(newTokens[offset..<(offset + n)], logitsFrom: first)
+            try run(newTokens[offset..<(offset + n)], logitsFrom: first, decodeArithmetic: decodeArithmetic)
             tokens += newTokens[offset..<(offset + n)]
             evaluatedTokenCount += n
             if let each, first < n {
@@ -145,14 +167,16 @@ public final class Session {
     }
 
     /// One forward pass of at most `state.maxBatch` tokens after those in the cache.
-    private func run(_ batch: ArraySlice<Int32>, logitsFrom first: Int) throws(EngineError) {
+    private func run(_ batch: ArraySlice<Int32>, logitsFrom first: Int, decodeArithmetic: Bool = false) throws(EngineError) {
         if let device {
             try batch.withUnsafeBufferPointer { (batch) throws(EngineError) in
                 try device.run(batch, tokens.count, first)
             }
         } else {
             batch.withUnsafeBufferPointer { batch in
-                model.forward(batch, start: tokens.count, cache: cache, state: state, logitsFrom: first, parallel: parallel)
+                model.forward(
+                    batch, start: tokens.count, cache: cache, state: state, logitsFrom: first, decodeArithmetic: decodeArithmetic,
+                    parallel: parallel)
             }
         }
     }
@@ -172,6 +196,8 @@ public final class Session {
         try append(prompt)
         self.options = options
         sampler = Sampler(options.sampling)
+        draftPolicy.restart(device == nil ? options.speculation : .off)
+        declinedDraft = nil
         decoder = StreamingDecoder(tokenizer: tokenizer)
         answerTokens = []
         heldText = []
@@ -182,21 +208,28 @@ public final class Session {
     public func next() throws(EngineError) -> GenerationEvent? {
         guard !finished else { return nil }
         if answerTokens.count >= options.maxTokens { return finish(.maxTokens) }
-        try flushPending()
-        if tokens.count >= contextSize { return finish(.contextFull) }
-
-        // A device picks a greedy token itself: a few bytes read back instead of the logits.
-        let token = if let device, sampler.parameters.isGreedy {
-            device.lastArgmax()
+        if verified.isEmpty, pending != nil { try speculate() }
+        let token: Int32
+        if verified.isEmpty {
+            try flushPending()
+            if tokens.count >= contextSize { return finish(.contextFull) }
+            // A device picks a greedy token itself: a few bytes read back instead of the logits.
+            token = if let device, sampler.parameters.isGreedy {
+                device.lastArgmax()
+            } else {
+                sampler.sample(try lastLogits(), count: model.config.vocabularySize, history: tokens)
+            }
+            if let declined = declinedDraft {
+                draftPolicy.record(drafted: 1, accepted: declined == token ? 1 : 0)
+                declinedDraft = nil
+            }
+            // Evaluated lazily: part of the conversation if it goes on (an end of turn too).
+            pending = token
         } else {
-            sampler.sample(try lastLogits(), count: model.config.vocabularySize, history: tokens)
+            token = verified.removeFirst()
         }
         answerTokens.append(token)
-        if tokenizer.vocabulary.isEndOfGeneration(token) {
-            pending = token  // part of the conversation if it goes on
-            return finish(.endOfGeneration)
-        }
-        pending = token
+        if tokenizer.vocabulary.isEndOfGeneration(token) { return finish(.endOfGeneration) }
         heldText += decoder.append(token)
         if let stop = Self.firstMatch(of: options.stopStrings, in: heldText) {
             heldText.removeSubrange(stop...)
@@ -210,8 +243,67 @@ public final class Session {
     }
 
     private func finish(_ reason: FinishReason) -> GenerationEvent {
+        discardUnreturned()
         finished = true
         return .finished(reason)
+    }
+
+    // MARK: Speculation
+
+    /// Drafts what may follow the pending token and evaluates both in one pass, leaving in
+    /// `verified` the tokens decode would have produced from the same logits: the drafts
+    /// up to the first that the sampler does not keep, then the sampler's own token.
+    private func speculate() throws(EngineError) {
+        guard let last = pending, draftPolicy.mode != .off else { return }
+        // Room in one pass for the pending token and the drafts, and in the context and the
+        // answer for one more token sampled after them.
+        let room = min(contextSize - tokens.count - 2, options.maxTokens - answerTokens.count - 1, state.maxBatch - 1)
+        let context = tokens + [last]
+        let lookup = NGramLookup.draft(after: context, limit: min(room, DraftPolicy.maxLength))
+        guard !lookup.isEmpty else { return }
+        let length = draftPolicy.length(limit: lookup.count)
+        guard length > 0 else {
+            declinedDraft = lookup.first
+            return
+        }
+        let draft = lookup.prefix(length)
+        var decided: [Int32] = []
+        var rejected = false
+        let vocabulary = model.config.vocabularySize
+        pending = nil  // evaluated with the drafts
+        let begin = clock?()
+        do {
+            try evaluate([last] + draft, logitsFrom: 0, decodeArithmetic: true) { row, logits in
+                // Rows after a rejection predict from a token that is not in the answer.
+                guard !rejected else { return }
+                let proposal = row < draft.count ? draft[draft.startIndex + row] : nil
+                let token = self.sampler.sample(logits, count: vocabulary, history: context + draft.prefix(row), draft: proposal)
+                decided.append(token)
+                rejected = token != proposal
+            }
+        } catch {
+            pending = last
+            throw error
+        }
+        if let begin, let end = clock?() { draftPolicy.recordVerification(rows: draft.count + 1, seconds: end - begin) }
+        let agreed = decided.count - 1
+        draftedTokenCount += draft.count
+        acceptedTokenCount += agreed
+        draftPolicy.record(drafted: draft.count, accepted: agreed)
+        tokens.removeLast(draft.count - agreed)
+        pending = decided.last
+        verified = decided
+    }
+
+    /// Forgets verified tokens that were never returned (the answer ended, or the caller
+    /// stopped asking): the cache keeps only what the answer holds.
+    private func discardUnreturned() {
+        guard !verified.isEmpty else { return }
+        // The last verified token is pending and the others follow the last one returned in
+        // the cache; that one becomes pending again, where decode would have left it.
+        tokens.removeLast(verified.count)
+        pending = answerTokens.last
+        verified = []
     }
 
     /// Text not yet returned: held back for a possible stop string, or an incomplete
@@ -227,14 +319,18 @@ public final class Session {
         tokens = []
         answerTokens = []
         pending = nil
+        verified = []
         finished = true
     }
 
     private func flushPending() throws(EngineError) {
+        discardUnreturned()
         guard let token = pending else { return }
         pending = nil
         guard tokens.count < contextSize else { throw .contextFull(contextSize: contextSize) }
+        let begin = clock?()
         try run([token][...], logitsFrom: 0)
+        if let begin, let end = clock?() { draftPolicy.recordPass(seconds: end - begin) }
         tokens.append(token)
         evaluatedTokenCount += 1
     }

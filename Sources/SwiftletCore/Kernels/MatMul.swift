@@ -68,8 +68,11 @@ public struct WeightMatrix {
     /// Quantizes `batch` input rows of `columns` floats (x: [batch × columns]) into
     /// `activations` ([batch × activationRowBytes]); a batch of 16 or more spreads its
     /// rows over the pool (fewer are not worth a barrier).
-    func quantize(_ x: UnsafePointer<Float>, batch: Int, into activations: UnsafeMutableRawPointer, parallel: ParallelFor) {
-        let batchKernelTokens = kernels.batchKernelTokens(batch)
+    func quantize(
+        _ x: UnsafePointer<Float>, batch: Int, into activations: UnsafeMutableRawPointer, decodeArithmetic: Bool,
+        parallel: ParallelFor
+    ) {
+        let batchKernelTokens = batchKernelTokens(batch, decodeArithmetic)
         let quantizeRow = { (b: Int) in
             let quantize = b < batchKernelTokens ? kernels.quantizeBatchActivationRow : kernels.quantizeActivationRow
             quantize(x + b * columns, activations + b * activationRowBytes, columns)
@@ -80,13 +83,22 @@ public struct WeightMatrix {
     /// y = W·x for a batch: x: [batch × columns] f32, y: [batch × rows]. Each weight row is
     /// loaded once and used for every input of the batch, so prefill reads the weights once
     /// per batch instead of once per token. `scratch` holds the quantized inputs
-    /// (batch × activationRowBytes bytes).
+    /// (batch × activationRowBytes bytes). With `decodeArithmetic`, every token's products
+    /// are those a batch of one gives, bit for bit (for verifying drafted tokens).
     public func multiply(
         _ x: UnsafePointer<Float>, batch: Int, into y: UnsafeMutablePointer<Float>,
-        scratch: UnsafeMutableRawPointer, parallel: ParallelFor
+        scratch: UnsafeMutableRawPointer, decodeArithmetic: Bool = false, parallel: ParallelFor
     ) {
-        quantize(x, batch: batch, into: scratch, parallel: parallel)
-        parallel(taskCount) { task in run(task, UnsafeRawPointer(scratch), batch: batch, into: y) }
+        quantize(x, batch: batch, into: scratch, decodeArithmetic: decodeArithmetic, parallel: parallel)
+        parallel(taskCount) { task in run(task, UnsafeRawPointer(scratch), batch: batch, decodeArithmetic: decodeArithmetic, into: y) }
+    }
+
+    /// Tokens of a batch that take llama.cpp's matrix kernel (the first ones); the rest,
+    /// or all with `decodeArithmetic`, take its vector dot product. The tiles of
+    /// `multiplyRows` compute that dot product's lanes for any number of tokens.
+    @inline(__always)
+    private func batchKernelTokens(_ batch: Int, _ decodeArithmetic: Bool) -> Int {
+        decodeArithmetic ? 0 : kernels.batchKernelTokens(batch)
     }
 
     /// Parallel tasks a product is split into: groups of rows.
@@ -94,13 +106,15 @@ public struct WeightMatrix {
 
     /// Rows `task · rowsPerTask ..<` of y = W·x.
     @inline(__always)
-    func run(_ task: Int, _ activations: UnsafeRawPointer, batch: Int, into y: UnsafeMutablePointer<Float>) {
+    func run(
+        _ task: Int, _ activations: UnsafeRawPointer, batch: Int, decodeArithmetic: Bool, into y: UnsafeMutablePointer<Float>
+    ) {
         let activationRowBytes = self.activationRowBytes
-        let batchKernelTokens = kernels.batchKernelTokens(batch)
+        let batchKernelTokens = batchKernelTokens(batch, decodeArithmetic)
         let first = task * Self.rowsPerTask, end = min(first + Self.rowsPerTask, rows)
         // Tiles of rows: each activation block serves all the rows of a tile, and the rows
         // stay in cache from one token to the next.
-        let rowsPerTile = kernels.tileRows(batch)
+        let rowsPerTile = decodeArithmetic ? 4 : kernels.tileRows(batch)
         var row = first
         while row + 4 <= end {
             let rows = row + rowsPerTile <= end ? rowsPerTile : 4
@@ -134,7 +148,7 @@ public struct WeightMatrix {
         _ b: WeightMatrix, into yb: UnsafeMutablePointer<Float>,
         _ c: WeightMatrix? = nil, into yc: UnsafeMutablePointer<Float>? = nil,
         input x: UnsafePointer<Float>, batch: Int, scratch: UnsafeMutableRawPointer, slotBytes: Int,
-        parallel: ParallelFor
+        decodeArithmetic: Bool = false, parallel: ParallelFor
     ) {
         // Which scratch slot holds each matrix's quantized input.
         let slotB = b.type == a.type ? 0 : 1
@@ -142,18 +156,18 @@ public struct WeightMatrix {
         let slots = max(slotB, slotC) + 1
         for slot in 0..<slots {
             let matrix = slot == 0 ? a : slot == slotB ? b : c!
-            matrix.quantize(x, batch: batch, into: scratch + slot * slotBytes, parallel: parallel)
+            matrix.quantize(x, batch: batch, into: scratch + slot * slotBytes, decodeArithmetic: decodeArithmetic, parallel: parallel)
         }
         let (tasksA, tasksB) = (a.taskCount, b.taskCount)
         let tasks = tasksA + tasksB + (c?.taskCount ?? 0)
         let activations = UnsafeRawPointer(scratch)
         parallel(tasks) { task in
             if task < tasksA {
-                a.run(task, activations, batch: batch, into: ya)
+                a.run(task, activations, batch: batch, decodeArithmetic: decodeArithmetic, into: ya)
             } else if task < tasksA + tasksB {
-                b.run(task - tasksA, activations + slotB * slotBytes, batch: batch, into: yb)
+                b.run(task - tasksA, activations + slotB * slotBytes, batch: batch, decodeArithmetic: decodeArithmetic, into: yb)
             } else {
-                c!.run(task - tasksA - tasksB, activations + slotC * slotBytes, batch: batch, into: yc!)
+                c!.run(task - tasksA - tasksB, activations + slotC * slotBytes, batch: batch, decodeArithmetic: decodeArithmetic, into: yc!)
             }
         }
     }

@@ -46,9 +46,13 @@ public final class Transformer {
     /// storing their keys and values in `cache`, and leaves in `state.logits` the logits of
     /// the tokens from index `logitsFrom` on (default: the last one only). The vocabulary
     /// projection is the costliest matrix, so it runs only for the rows asked for.
+    ///
+    /// With `decodeArithmetic`, each token's row is computed with the one-token kernels and
+    /// attention order, so its logits are bit for bit those of decoding the tokens one at a
+    /// time: a pass that verifies drafted tokens changes no answer.
     public func forward(
         _ tokens: UnsafeBufferPointer<Int32>, start: Int, cache: KVCache, state s: ForwardState,
-        logitsFrom: Int? = nil, parallel: ParallelFor = serialFor
+        logitsFrom: Int? = nil, decodeArithmetic: Bool = false, parallel: ParallelFor = serialFor
     ) {
         let c = config
         let n = tokens.count
@@ -62,17 +66,18 @@ public final class Transformer {
 
         let outputs = min(max(logitsFrom ?? (n - 1), 0), n - 1)..<n
         for (layer, w) in weights.layers.enumerated() {
-            attentionBlock(layer: layer, w, count: n, start: start, cache: cache, s, parallel)
+            attentionBlock(layer: layer, w, count: n, start: start, cache: cache, decodeArithmetic, s, parallel)
             // The last layer's feed-forward only matters for the output rows, and llama.cpp
             // runs it for those alone, which sets the batch size its kernels see.
             let rows = layer == weights.layers.count - 1 ? outputs : 0..<n
-            feedForwardBlock(w, rows: rows, exactGELU: cache.precision == .f32, s, parallel)
+            feedForwardBlock(w, rows: rows, exactGELU: cache.precision == .f32, decodeArithmetic, s, parallel)
         }
 
         for (row, b) in outputs.enumerated() {
             Ops.rmsNorm(s.x + b * d, weight: weights.outputNorm, into: s.normed + row * d, count: d, epsilon: c.rmsEpsilon)
         }
-        weights.output.multiply(s.normed, batch: outputs.count, into: s.logits, scratch: s.activations, parallel: parallel)
+        weights.output.multiply(
+            s.normed, batch: outputs.count, into: s.logits, scratch: s.activations, decodeArithmetic: decodeArithmetic, parallel: parallel)
         c.capFinalLogits(s.logits, count: outputs.count * c.vocabularySize)
         s.setLogitRows(outputs.count)
     }
@@ -80,7 +85,8 @@ public final class Transformer {
     // MARK: Blocks
 
     private func attentionBlock(
-        layer: Int, _ w: LayerWeights, count n: Int, start: Int, cache: KVCache, _ s: ForwardState, _ parallel: ParallelFor
+        layer: Int, _ w: LayerWeights, count n: Int, start: Int, cache: KVCache, _ decodeArithmetic: Bool, _ s: ForwardState,
+        _ parallel: ParallelFor
     ) {
         let c = config
         let d = c.embeddingLength
@@ -90,7 +96,8 @@ public final class Transformer {
         }
         WeightMatrix.multiply(
             w.query, into: s.q, w.key, into: s.k, w.value, into: s.v,
-            input: s.normed, batch: n, scratch: s.activations, slotBytes: s.activationSlotBytes, parallel: parallel)
+            input: s.normed, batch: n, scratch: s.activations, slotBytes: s.activationSlotBytes,
+            decodeArithmetic: decodeArithmetic, parallel: parallel)
         forEachToken(n, parallel) { b in
             if let bias = w.queryBias { Ops.add(bias, to: s.q + b * c.queryWidth, count: c.queryWidth) }
             if let bias = w.keyBias { Ops.add(bias, to: s.k + b * c.kvWidth, count: c.kvWidth) }
@@ -118,7 +125,7 @@ public final class Transformer {
         let oldest = window.map { max(0, start - $0 + 1) } ?? 0
         let rows = cache.floatRows(layer: layer, positions: oldest...(start + n - 1), parallel: parallel)
         let (capacity, half) = (cache.capacity[layer], cache.precision == .f16)
-        if n > 1 {
+        if n > 1 && !decodeArithmetic {
             // A task per token and key head: the query heads that share it read each cached
             // row once between them.
             parallel(n * c.kvHeadCount) { task in
@@ -127,14 +134,20 @@ public final class Transformer {
                               into: s.attention + b * c.queryWidth, keys: rows.keys, values: rows.values, capacity: capacity, half: half)
             }
         } else {
-            parallel(c.headCount) { h in
-                attendHead(head: h, position: start, window: window, query: s.q + h * hd, into: s.attention + h * hd,
-                           keys: rows.keys, values: rows.values, capacity: capacity, half: half,
-                           scratch: cache.headScratch + h * cache.headScratchFloats, scratchFloats: cache.headScratchFloats)
+            // Token by token (the heads share one token's scratch), each seeing the
+            // positions up to its own.
+            for b in 0..<n {
+                let (q, out) = (s.q + b * c.queryWidth, s.attention + b * c.queryWidth)
+                parallel(c.headCount) { h in
+                    attendHead(head: h, position: start + b, window: window, query: q + h * hd, into: out + h * hd,
+                               keys: rows.keys, values: rows.values, capacity: capacity, half: half,
+                               scratch: cache.headScratch + h * cache.headScratchFloats, scratchFloats: cache.headScratchFloats)
+                }
             }
         }
 
-        w.output.multiply(s.attention, batch: n, into: s.projected, scratch: s.activations, parallel: parallel)
+        w.output.multiply(
+            s.attention, batch: n, into: s.projected, scratch: s.activations, decodeArithmetic: decodeArithmetic, parallel: parallel)
         forEachToken(n, parallel) { b in
             let out = s.projected + b * d
             if let norm = w.postAttentionNorm { Ops.rmsNorm(out, weight: norm, into: out, count: d, epsilon: c.rmsEpsilon) }
@@ -143,7 +156,9 @@ public final class Transformer {
     }
 
     /// The feed-forward block on rows `rows` of the batch in `s.x`.
-    private func feedForwardBlock(_ w: LayerWeights, rows: Range<Int>, exactGELU: Bool, _ s: ForwardState, _ parallel: ParallelFor) {
+    private func feedForwardBlock(
+        _ w: LayerWeights, rows: Range<Int>, exactGELU: Bool, _ decodeArithmetic: Bool, _ s: ForwardState, _ parallel: ParallelFor
+    ) {
         let c = config
         let d = c.embeddingLength
         let f = c.feedForwardLength
@@ -154,7 +169,8 @@ public final class Transformer {
         }
         WeightMatrix.multiply(
             w.gate, into: s.gate, w.up, into: s.up,
-            input: s.normed, batch: n, scratch: s.activations, slotBytes: s.activationSlotBytes, parallel: parallel)
+            input: s.normed, batch: n, scratch: s.activations, slotBytes: s.activationSlotBytes,
+            decodeArithmetic: decodeArithmetic, parallel: parallel)
         // gate ← activation(gate) · up, token by token.
         forEachToken(n, parallel) { b in
             let range = (b * f)..<((b + 1) * f)
@@ -176,7 +192,8 @@ public final class Transformer {
                 }
             }
         }
-        w.down.multiply(s.gate, batch: n, into: s.projected, scratch: s.activations, parallel: parallel)
+        w.down.multiply(
+            s.gate, batch: n, into: s.projected, scratch: s.activations, decodeArithmetic: decodeArithmetic, parallel: parallel)
         forEachToken(n, parallel) { b in
             let out = s.projected + b * d
             if let norm = w.postFeedForwardNorm { Ops.rmsNorm(out, weight: norm, into: out, count: d, epsilon: c.rmsEpsilon) }

@@ -57,7 +57,14 @@ public struct Sampler {
         return Int32(best)
     }
 
-    public mutating func sample(_ logits: UnsafePointer<Float>, count: Int, history: some Collection<Int32>) -> Int32 {
+    /// A token drawn from the distribution the parameters make of `logits`. With a `draft`
+    /// (a token proposed ahead, as speculative decoding does), the draft is kept with its
+    /// probability p(draft) and otherwise a token is drawn from the rest renormalized: the
+    /// speculative-sampling rule for a draft proposed with certainty, which leaves the
+    /// distribution of what is returned the same. The result equals the draft when accepted.
+    public mutating func sample(
+        _ logits: UnsafePointer<Float>, count: Int, history: some Collection<Int32>, draft: Int32? = nil
+    ) -> Int32 {
         let p = parameters
         let penalized = p.repetitionPenalty != 1 && !history.isEmpty
         if p.temperature <= 0 && !penalized { return Self.argmax(logits, count: count) }
@@ -103,6 +110,12 @@ public struct Sampler {
             let tempered = MathFunctions.exp(MathFunctions.logFloat(max(candidates[i].value, .leastNormalMagnitude)) / p.temperature)
             candidates[i].value = tempered
             total += tempered
+        }
+        if let draft, let kept = candidates.firstIndex(where: { $0.token == draft }) {
+            let weight = candidates[kept].value
+            if random.nextUnitFloat() * total < weight || total - weight <= 0 { return draft }
+            candidates.remove(at: kept)
+            total -= weight
         }
         var draw = random.nextUnitFloat() * total
         for candidate in candidates {

@@ -99,10 +99,12 @@ struct GenerationParameters: Decodable {
     var stop: [String]?
     var stream: Bool?
     var streamOptions: StreamOptions?
+    /// Swiftlet's own: "auto", "ngram" or "off" (drafting and batched verification).
+    var speculation: Speculation?
 
     private enum CodingKeys: String, CodingKey {
         case n, maxTokens = "max_tokens", maxCompletionTokens = "max_completion_tokens", temperature, topP = "top_p",
-             topK = "top_k", minP = "min_p", seed, stop, stream, streamOptions = "stream_options"
+             topK = "top_k", minP = "min_p", seed, stop, stream, streamOptions = "stream_options", speculation
     }
 
     init(from decoder: any Decoder) throws {
@@ -121,6 +123,11 @@ struct GenerationParameters: Decodable {
         stop = (try fields.optional(.stop, mustBe: "a string or up to 4 strings") as StopStrings?)?.strings
         stream = try fields.optional(.stream, mustBe: "a boolean")
         streamOptions = try fields.optional(.streamOptions, mustBe: "an object")
+        let modes = "\"auto\", \"ngram\" or \"off\""
+        if let name: String = try fields.optional(.speculation, mustBe: modes) {
+            guard let mode = Speculation(name: name.utf8) else { throw fields.invalid(.speculation, mustBe: modes) }
+            speculation = mode
+        }
     }
 
     struct StreamOptions: Decodable {

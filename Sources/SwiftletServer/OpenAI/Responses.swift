@@ -102,16 +102,21 @@ struct Timings: Encodable {
     let timeToFirstTokenMs: Double
     let prefillTokensPerSecond: Double
     let decodeTokensPerSecond: Double
+    let draftedTokens: Int
+    let acceptedTokens: Int
 
     init(_ stats: ResponseStats) {
         timeToFirstTokenMs = (stats.timeToFirstToken.seconds * 1e4).rounded() / 10
         prefillTokensPerSecond = (stats.prefillTokensPerSecond * 10).rounded() / 10
         decodeTokensPerSecond = (stats.decodeTokensPerSecond * 10).rounded() / 10
+        draftedTokens = stats.draftedTokens
+        acceptedTokens = stats.acceptedTokens
     }
 
     private enum CodingKeys: String, CodingKey {
         case timeToFirstTokenMs = "time_to_first_token_ms", prefillTokensPerSecond = "prefill_tokens_per_second"
-        case decodeTokensPerSecond = "decode_tokens_per_second"
+        case decodeTokensPerSecond = "decode_tokens_per_second", draftedTokens = "drafted_tokens"
+        case acceptedTokens = "accepted_tokens"
     }
 }
 
