@@ -73,8 +73,9 @@ export class SwiftletWasm {
     this.exports = exports;
     /**
      * The module's description of its ABI: {abiVersion, errorCodes, finishReasons,
-     * promptKinds ({name: code} each), stats (swiftlet_stats' slot names in order), sampling
-     * ([{name, default}]: swiftlet_start's f64 slots in order, with the core's defaults)}.
+     * promptKinds, speculationModes, grammarKinds ({name: code} each), stats (swiftlet_stats'
+     * slot names in order), sampling ([{name, default}]: swiftlet_start's f64 slots in order,
+     * with the core's defaults), defaultContextSize}.
      */
     this.abi = this.#readDescription();
     /** The core's sampling defaults by option name: what an option left out gets. */
@@ -224,6 +225,58 @@ export function encodeMessages(messages) {
   return out;
 }
 
+/**
+ * The options that say what the answer must be, besides the sampling options of
+ * `wasm.defaultOptions`: `responseFormat` ('text' or null, {type: 'json_object'}, {type:
+ * 'json_schema', schema} or OpenAI's {type: 'json_schema', json_schema: {schema}}) and
+ * `grammar` (GBNF text whose start rule is `root`). At most one of them per answer.
+ */
+export const structureOptions = Object.freeze(['responseFormat', 'grammar']);
+
+const responseFormatShape = "'text', {type: 'text'}, {type: 'json_object'} or {type: 'json_schema', schema: {…}}";
+
+const describe = (value) => (value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value === 'string' ? `'${value}'` : typeof value);
+
+/**
+ * What `responseFormat` and `grammar` ask for, as a grammar kind's name and its text:
+ * ['none', ''], ['jsonObject', ''], ['jsonSchema', schema as JSON] or ['gbnf', grammar].
+ * A value of the wrong shape is a TypeError that says what it may be.
+ */
+export function grammarRequest({ responseFormat, grammar }) {
+  if (grammar !== undefined) {
+    if (responseFormat != null) {
+      throw new TypeError('options responseFormat and grammar cannot be used together (a JSON schema is a grammar too: give one of them)');
+    }
+    if (typeof grammar !== 'string') throw new TypeError(`option grammar must be GBNF text (a string), not ${describe(grammar)}`);
+    return ['gbnf', grammar];
+  }
+  if (responseFormat == null || responseFormat === 'text') return ['none', ''];
+  if (typeof responseFormat !== 'object' || Array.isArray(responseFormat)) {
+    throw new TypeError(`option responseFormat must be ${responseFormatShape}, not ${describe(responseFormat)}`);
+  }
+  switch (responseFormat.type) {
+    case 'text': return ['none', ''];
+    case 'json_object': return ['jsonObject', ''];
+    case 'json_schema': {
+      const nested = responseFormat.json_schema;
+      if (nested !== undefined && (typeof nested !== 'object' || nested === null || Array.isArray(nested))) {
+        throw new TypeError(`option responseFormat.json_schema must be an object ({name?, schema}), not ${describe(nested)}`);
+      }
+      if (nested !== undefined && responseFormat.schema !== undefined) {
+        throw new TypeError('option responseFormat has both schema and json_schema.schema: give one');
+      }
+      const [schema, where] = nested !== undefined ? [nested.schema, 'responseFormat.json_schema.schema'] : [responseFormat.schema, 'responseFormat.schema'];
+      if (schema === undefined) throw new TypeError(`option responseFormat of type 'json_schema' needs a schema (${where})`);
+      if (typeof schema !== 'boolean' && (typeof schema !== 'object' || schema === null || Array.isArray(schema))) {
+        throw new TypeError(`option ${where} must be a JSON Schema (an object or a boolean), not ${describe(schema)}`);
+      }
+      return ['jsonSchema', JSON.stringify(schema)];
+    }
+    default:
+      throw new TypeError(`option responseFormat must be ${responseFormatShape}, not {type: ${describe(responseFormat.type)}}`);
+  }
+}
+
 export class Generation {
   constructor(wasm, handle) {
     this.wasm = wasm;
@@ -235,13 +288,17 @@ export class Generation {
    * with `raw: true`; `messages` is a whole chat. `options` are sampling settings by the
    * names of `wasm.defaultOptions` (maxTokens, temperature, topK, topP, minP,
    * repetitionPenalty, randomSeed, and speculation: 'auto', 'ngram' or 'off'), the defaults
-   * for those left out. Evaluates the prompt; returns its token count.
+   * for those left out, and what the answer must be (`structureOptions`: responseFormat or
+   * grammar; free text without). Evaluates the prompt; returns its token count. A grammar
+   * or schema that cannot be read is a SwiftletError of kind `invalidGrammar` naming the
+   * problem; the generation stays usable.
    */
   start({ prompt, messages, raw = false }, options = {}) {
     const { abi, defaultOptions, exports: e } = this.wasm;
     for (const [name, value] of Object.entries(options)) {
+      if (structureOptions.includes(name)) continue;
       if (!(name in defaultOptions)) {
-        throw new TypeError(`unknown option '${name}' (the options are ${Object.keys(defaultOptions).join(', ')})`);
+        throw new TypeError(`unknown option '${name}' (the options are ${[...Object.keys(defaultOptions), ...structureOptions].join(', ')})`);
       }
       if (name === 'speculation') {
         if (value !== undefined && !(typeof value === 'string' && Object.hasOwn(abi.speculationModes, value))) {
@@ -250,6 +307,13 @@ export class Generation {
       } else if (value !== undefined && typeof value !== 'number') {
         throw new TypeError(`option ${name} must be a number, not ${typeof value}`);
       }
+    }
+    const [grammarKind, grammarText] = grammarRequest(options);
+    // A module of this ABI version built before grammars has no grammarKinds: free text only.
+    if (abi.grammarKinds) {
+      this.#setGrammar(abi.grammarKinds[grammarKind], encoder.encode(grammarText));
+    } else if (grammarKind !== 'none') {
+      throw new Error('this WebAssembly module predates responseFormat and grammar (rebuild it with scripts/build-wasm)');
     }
     const settings = abi.sampling.map((field) => field.name === 'speculation'
       ? abi.speculationModes[options.speculation ?? defaultOptions.speculation]
@@ -268,6 +332,17 @@ export class Generation {
       return count;
     } finally {
       e.swiftlet_free(address);
+    }
+  }
+
+  /** Sets the grammar of the answers started from now on (a `grammarKinds` code and its UTF-8 text). */
+  #setGrammar(kind, text) {
+    const e = this.wasm.exports;
+    const address = text.length > 0 ? this.wasm.copyIn(text) : 0;
+    try {
+      if (e.swiftlet_set_grammar(this.handle, kind, address, text.length) < 0) throw this.wasm.error();
+    } finally {
+      if (address !== 0) e.swiftlet_free(address);
     }
   }
 

@@ -8,7 +8,7 @@
 // No bundler, no dependencies: the worker and the wasm are found next to this file.
 
 import { cacheKey, deleteModel, listModels, storageUsage } from './model-cache.js';
-import { defaultWasmFile } from './swiftlet-core.js';
+import { defaultWasmFile, grammarRequest, structureOptions } from './swiftlet-core.js';
 
 const here = new URL('.', import.meta.url);
 
@@ -22,8 +22,9 @@ export class LlmInference {
    * 'load' (and 'retry' with `attempt` when a dropped download resumes), wasmUrl /
    * workerUrl to serve those from elsewhere (by default the worker is next to this file,
    * and the wasm is swiftlet-relaxed.wasm where the engine has relaxed SIMD, else
-   * swiftlet.wasm), and any sampling option of `defaultOptions` (maxTokens, temperature,
-   * topK, topP, minP, repetitionPenalty, randomSeed, speculation).
+   * swiftlet.wasm), any sampling option of `defaultOptions` (maxTokens, temperature,
+   * topK, topP, minP, repetitionPenalty, randomSeed, speculation), and what answers must be:
+   * responseFormat ({type: 'json_object'}, {type: 'json_schema', schema}) or grammar (GBNF).
    */
   static async createFromOptions(options) {
     const llm = new LlmInference(options);
@@ -36,7 +37,7 @@ export class LlmInference {
       }, (message) => options.onProgress?.(message));
       llm.defaultOptions = Object.freeze(defaultOptions);
       llm.loadStats = loadStats;
-      llm.setOptions(Object.fromEntries(Object.keys(defaultOptions).map((name) => [name, options[name]])));
+      llm.setOptions(Object.fromEntries([...Object.keys(defaultOptions), ...structureOptions].map((name) => [name, options[name]])));
     } catch (error) {
       llm.close();
       throw error;
@@ -47,7 +48,7 @@ export class LlmInference {
   #worker;
   #nextId = 1;
   #pending = new Map(); // id → {resolve, reject, onMessage}
-  #options = {}; // the sampling options set; the module's defaults fill in the rest
+  #options = {}; // the sampling (and structure) options set; the module's defaults fill in the rest
   #busy = false; // a generation is in progress
 
   constructor(options) {
@@ -65,25 +66,37 @@ export class LlmInference {
     this.lastStats = null;
   }
 
-  /** Changes sampling options (names as in `defaultOptions`) for later calls. */
+  /**
+   * Changes sampling options (names as in `defaultOptions`) and what answers must be
+   * (responseFormat or grammar) for later calls.
+   */
   setOptions(options) {
-    Object.assign(this.#options, this.#samplingOptions(options));
+    this.#options = this.#withOptions(this.#options, options);
   }
 
-  /** The given sampling options; an unknown name is an error rather than silently ignored. */
-  #samplingOptions(options) {
-    const unknown = Object.keys(options).filter((name) => !(name in this.defaultOptions));
+  /**
+   * `base` with `options` over it. An unknown name, or a responseFormat or grammar of the
+   * wrong shape, is an error rather than silently ignored; a responseFormat or grammar
+   * given replaces the one in `base` (so `responseFormat: 'text'` asks for free text again).
+   */
+  #withOptions(base, options) {
+    const unknown = Object.keys(options).filter((name) => !(name in this.defaultOptions) && !structureOptions.includes(name));
     if (unknown.length > 0) {
-      throw new TypeError(`unknown option ${unknown.map((name) => `'${name}'`).join(', ')} (the sampling options are ${Object.keys(this.defaultOptions).join(', ')})`);
+      throw new TypeError(`unknown option ${unknown.map((name) => `'${name}'`).join(', ')} (the options are ${[...Object.keys(this.defaultOptions), ...structureOptions].join(', ')})`);
     }
-    return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
+    const given = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
+    grammarRequest(given); // its TypeErrors here, where the options are given
+    const merged = { ...base };
+    if (structureOptions.some((name) => name in given)) for (const name of structureOptions) delete merged[name];
+    return { ...merged, ...given };
   }
 
   /**
    * The whole answer to `prompt` (a user message, through the model's chat template) or to
    * `messages` ([{role, content}]). `progressListener(partial, done)` gets each new piece.
-   * Options: raw (continue the text, no template), signal (AbortSignal), and sampling
-   * overrides.
+   * Options: raw (continue the text, no template), signal (AbortSignal), sampling
+   * overrides, and responseFormat or grammar (what the answer must be: JSON of a schema, a
+   * sentence of a GBNF grammar).
    */
   generateResponse(prompt, progressListener, options = {}) {
     return wholeAnswer(this.generateResponseStream(prompt, options), progressListener);
@@ -93,7 +106,7 @@ export class LlmInference {
   async *generateResponseStream(prompt, { signal, raw = false, ...sampling } = {}) {
     signal?.throwIfAborted();
     if (this.#busy) throw new Error('a response is already being generated');
-    const options = { ...this.#options, ...this.#samplingOptions(sampling) };
+    const options = this.#withOptions(this.#options, sampling);
     this.#busy = true;
     const input = Array.isArray(prompt) ? { messages: prompt } : { prompt, raw };
     const pieces = [];

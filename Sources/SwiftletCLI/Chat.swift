@@ -16,6 +16,7 @@ struct Chat: AsyncParsableCommand {
     @OptionGroup var sampling: SamplingOptions
 
     func run() async throws {
+        let options = try sampling.responseOptions()
         let path = try await model.resolvePath()
         let languageModel = try await LanguageModel(
             path: path, configuration: .init(contextSize: sampling.context, threads: sampling.threads, backend: sampling.backend))
@@ -40,7 +41,7 @@ struct Chat: AsyncParsableCommand {
             default: break
             }
             let answer = Task {
-                for try await chunk in session.streamResponse(to: line, options: sampling.responseOptions) {
+                for try await chunk in session.streamResponse(to: line, options: options) {
                     write(chunk)
                 }
             }

@@ -24,6 +24,7 @@ struct Run: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
+        let options = try sampling.responseOptions()
         let path = try await model.resolvePath()
         let clock = ContinuousClock()
         let loadStart = clock.now
@@ -51,9 +52,10 @@ struct Run: AsyncParsableCommand {
             model: loaded.transformer, tokenizer: loaded.tokenizer, contextSize: sampling.context, parallel: pool.parallelFor,
             device: device)
         session.clock = Session.monotonicSeconds
+        if options.grammar != nil { _ = session.tokenTrie }  // built once, outside the timings
         let start = clock.now
         do {
-            try session.start(prompt: promptTokens, options: sampling.responseOptions.generation)
+            try session.start(prompt: promptTokens, options: options.generation)
         } catch { throw CLIError(error.description) }
         let prefillTime = clock.now - start
 

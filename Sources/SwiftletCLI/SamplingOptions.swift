@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Swiftlet
 import SwiftletCore
 
@@ -36,16 +37,41 @@ struct SamplingOptions: ParsableArguments {
     @Option(help: "Draft tokens from the context and verify them in one batch: auto (while it pays), ngram (always) or off. The answer is the same.")
     var speculate = GenerationOptions.defaultSpeculation
 
+    @Option(help: "Answer with JSON valid against this JSON Schema: a file, or the schema itself.")
+    var jsonSchema: String?
+
+    @Option(help: "Answer with a sentence of this GBNF grammar (a file; its start rule is root).")
+    var grammar: String?
+
     @Option(help: "Context size in tokens.")
     var context = Session.defaultContextSize
 
     @Option(help: "Threads to use (default: all cores).")
     var threads = ThreadPool.defaultThreadCount
 
-    var responseOptions: ResponseOptions {
-        ResponseOptions(
+    /// The options these flags give; a schema or grammar that cannot be read is an error naming why.
+    func responseOptions() throws -> ResponseOptions {
+        var options = ResponseOptions(
             maxTokens: maxTokens, topK: topK, temperature: temperature, randomSeed: seed, topP: topP, minP: minP,
             repetitionPenalty: repeatPenalty, stopStrings: stop, speculation: speculate)
+        if jsonSchema != nil && grammar != nil { throw ValidationError("--json-schema and --grammar cannot be used together") }
+        if let jsonSchema {
+            // A schema is a JSON object or boolean; anything else names a file.
+            let first = jsonSchema.drop { $0 == " " || $0 == "\n" }.first
+            let text = first == "{" || jsonSchema == "true" ? Array(jsonSchema.utf8) : try Self.read(jsonSchema, "--json-schema")
+            do { options.grammar = try Grammar(jsonSchema: text) } catch { throw CLIError("--json-schema: \(error)") }
+        }
+        if let grammar {
+            do { options.grammar = try Grammar(gbnf: try Self.read(grammar, "--grammar")) } catch let error as GrammarError {
+                throw CLIError("--grammar \(grammar): \(error)")
+            }
+        }
+        return options
+    }
+
+    private static func read(_ path: String, _ flag: String) throws -> [UInt8] {
+        guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("\(flag): cannot read the file \(path)") }
+        return Array(data)
     }
 }
 

@@ -7,6 +7,8 @@ struct CompletionRequest {
     var options: ResponseOptions
     var stream: Bool
     var includeUsage: Bool
+    /// The request's tools, when the answer may call one.
+    var toolUse: ToolUse?
 
     /// Fields the request leaves out take Swiftlet's defaults (the core's
     /// `SamplingParameters.defaults`, through `ResponseOptions`), not OpenAI's; without a
@@ -28,6 +30,14 @@ struct CompletionRequest {
         if let seed = parameters.seed { options.randomSeed = UInt64(bitPattern: Int64(seed)) }
         options.stopStrings = parameters.stop ?? []
         if let speculation = parameters.speculation { options.speculation = speculation }
+        options.grammar = parameters.grammar
+        if let toolUse = parameters.toolUse {
+            guard case let .messages(messages) = prompt else { throw .invalid("tools", "'tools' are for /v1/chat/completions") }
+            guard options.grammar == nil else { throw .invalid("tools", "'tools' and a JSON 'response_format' cannot be combined") }
+            options.grammar = try toolUse.grammar()
+            prompt = .messages(toolUse.instructed(messages))
+            self.toolUse = toolUse
+        }
         stream = parameters.stream ?? false
         includeUsage = parameters.streamOptions?.includeUsage ?? false
     }

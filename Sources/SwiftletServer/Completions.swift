@@ -15,7 +15,7 @@ struct Completions: Sendable {
         let objects = CompletionObjects(chat: chat, model: hosted.name)
         try metrics.admit()
         let events = hosted.model.answer(to: request.prompt, options: request.options, gracePeriod: shutdownGracePeriod)
-        if request.stream { return stream(events, objects, includeUsage: request.includeUsage) }
+        if request.stream { return stream(events, objects, includeUsage: request.includeUsage, calling: request.toolUse != nil) }
 
         var text = ""
         do {
@@ -25,7 +25,8 @@ struct Completions: Sendable {
                     text += piece
                 case let .finished(stats):
                     metrics.finished(stats)
-                    return try jsonResponse(objects.whole(text, stats))
+                    let call = request.toolUse == nil ? nil : objects.toolCall(in: text)
+                    return try jsonResponse(objects.whole(text, stats, toolCall: call))
                 case .cutShort:
                     throw APIError(
                         status: .serviceUnavailable, message: "the server shut down before the answer was finished; retry",
@@ -41,7 +42,7 @@ struct Completions: Sendable {
     }
 
     private func stream(
-        _ events: AsyncThrowingStream<AnswerEvent, any Error>, _ objects: CompletionObjects, includeUsage: Bool
+        _ events: AsyncThrowingStream<AnswerEvent, any Error>, _ objects: CompletionObjects, includeUsage: Bool, calling: Bool
     ) -> Response {
         let metrics = metrics
         let body = ResponseBody { writer in
@@ -49,17 +50,35 @@ struct Completions: Sendable {
             do {
                 if let opening = try objects.opening() { try await writer.write(opening) }
                 var ended = false
+                // With tools, an answer that opens with "{" is a call: held until it is whole.
+                var callText: String?
+                var streamedText = false
                 for try await event in events {
                     switch event {
                     case let .text(piece):
-                        try await writer.write(objects.piece(piece))
+                        if calling && !streamedText && (callText != nil || piece.hasPrefix("{")) {
+                            callText = (callText ?? "") + piece
+                        } else {
+                            streamedText = true
+                            try await writer.write(objects.piece(piece))
+                        }
                     case let .finished(figures):
                         stats = figures
-                        try await writer.write(objects.end(finishReason: Self.finishReason(figures), timings: Timings(figures)))
+                        var finishReason = Self.finishReason(figures)
+                        if let callText {
+                            if let call = objects.toolCall(in: callText) {
+                                try await writer.write(objects.piece(call))
+                                finishReason = "tool_calls"
+                            } else {
+                                try await writer.write(objects.piece(callText))  // cut short: the text as it is
+                            }
+                        }
+                        try await writer.write(objects.end(finishReason: finishReason, timings: Timings(figures)))
                         if includeUsage { try await writer.write(objects.usage(Usage(figures))) }
                         ended = true
                     case .cutShort:
                         // Cut short by a limit, as "length" says; OpenAI sends no usage for an interrupted stream.
+                        if let callText { try await writer.write(objects.piece(callText)) }
                         try await writer.write(objects.end(finishReason: "length", timings: nil))
                         ended = true
                     }
@@ -117,10 +136,11 @@ struct CompletionObjects: Sendable {
         created = Int64(Date().timeIntervalSince1970)
     }
 
-    func whole(_ text: String, _ stats: ResponseStats) -> any Encodable {
-        let finishReason = Completions.finishReason(stats)
+    func whole(_ text: String, _ stats: ResponseStats, toolCall: ToolCall? = nil) -> any Encodable {
+        let finishReason = toolCall == nil ? Completions.finishReason(stats) : "tool_calls"
+        let message = toolCall.map { ChatCompletion.Message(content: nil, toolCalls: [$0]) } ?? .init(content: text)
         return chat
-            ? ChatCompletion(id: id, created: created, model: model, choices: [.init(message: .init(content: text), finishReason: finishReason)],
+            ? ChatCompletion(id: id, created: created, model: model, choices: [.init(message: message, finishReason: finishReason)],
                              usage: Usage(stats), swiftlet: Timings(stats))
             : TextCompletion(id: id, created: created, model: model, choices: [.init(text: text, finishReason: finishReason)],
                              usage: Usage(stats), swiftlet: Timings(stats))
@@ -133,6 +153,20 @@ struct CompletionObjects: Sendable {
 
     func piece(_ text: String) throws -> ByteBuffer {
         try chunk(.init(content: text), text: text, finishReason: nil)
+    }
+
+    /// A whole tool call in one delta (its arguments are known only once they are whole).
+    func piece(_ call: ToolCall) throws -> ByteBuffer {
+        var call = call
+        call.index = 0
+        return try chunk(.init(toolCalls: [call]), text: "", finishReason: nil)
+    }
+
+    /// The tool call an answer makes, under a new id in OpenAI's style; nil if it is text.
+    func toolCall(in answer: String) -> ToolCall? {
+        guard let (name, arguments) = ToolUse.call(in: answer) else { return nil }
+        let id = "call_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(24)
+        return ToolCall(id: id, function: .init(name: name, arguments: arguments))
     }
 
     func end(finishReason: String, timings: Timings?) throws -> ByteBuffer {

@@ -113,7 +113,11 @@ public struct SwiftletServer: Sendable {
     private func decode<Body: CompletionRequestBody>(_ type: Body.Type, _ request: Request) async throws -> Body {
         var request = request
         let body = try await request.collectBody(upTo: configuration.maxBodyBytes)
-        return try RequestDecoding.decode(Body.self, from: body)
+        var decoded = try RequestDecoding.decode(Body.self, from: body)
+        let bytes = Array(body.readableBytesView)
+        decoded.parameters.grammar = try ResponseFormat.grammar(body: bytes)
+        decoded.parameters.toolUse = try ToolUse.read(body: bytes)
+        return decoded
     }
 
     /// Checks the request against the model it names (its context size), then answers it.

@@ -1,7 +1,7 @@
 import SwiftletCore
 
 // What `swiftlet_abi` describes, so that JavaScript restates none of it: the ABI's version,
-// the integer codes that cross it (errors, finish reasons, prompt kinds), the slots of
+// the integer codes that cross it (errors, finish reasons, prompt kinds, grammar kinds), the slots of
 // `swiftlet_stats` and of `swiftlet_start`'s sampling settings, and the core's defaults.
 
 /// The version of the exports' signatures and meanings. Bump it on any change that an older
@@ -41,6 +41,8 @@ extension ABIEnumeration {
 /// What went wrong in the last call that failed, for `swiftlet_error_code`.
 enum ErrorCode: String, ABIEnumeration {
     case none, badArgument, outOfMemory, invalidModel, chatTemplate, generation
+    /// A grammar or JSON schema of `swiftlet_set_grammar` that cannot be read (the message says where).
+    case invalidGrammar
 }
 
 /// Why an answer ended (`none` while it goes on).
@@ -64,6 +66,39 @@ enum PromptKind: String, ABIEnumeration {
     /// Chat messages, each as u32 role length, role, u32 content length, content (UTF-8,
     /// little-endian lengths), rendered with the model's chat template.
     case chat
+}
+
+/// What `swiftlet_set_grammar`'s bytes hold: what the answers after it must be.
+enum GrammarKind: String, ABIEnumeration {
+    /// No constraint: free text (the bytes are ignored).
+    case none
+    /// A GBNF grammar (UTF-8) whose start rule is `root`.
+    case gbnf
+    /// A JSON Schema (JSON text): the answer is JSON valid against it.
+    case jsonSchema
+    /// Any JSON object (the bytes are ignored).
+    case jsonObject
+
+    /// The grammar `bytes` give; nil for `none`. A grammar or schema that cannot be read
+    /// throws its description (where and what).
+    func grammar(_ bytes: [UInt8]) throws(GrammarProblem) -> Grammar? {
+        switch self {
+        case .none: return nil
+        case .jsonObject: return Grammar.anyJSONObject
+        case .gbnf:
+            do { return try Grammar(gbnf: bytes) } catch { throw GrammarProblem(message: error.description) }
+        case .jsonSchema:
+            // "JSON schema at /properties/age: …", or "schema: …" for the schema as a whole.
+            do { return try Grammar(jsonSchema: bytes) } catch {
+                throw GrammarProblem(message: error.path.isEmpty ? error.description : "JSON schema \(error.description)")
+            }
+        }
+    }
+}
+
+/// A grammar or schema that cannot be read, named in `message`.
+struct GrammarProblem: Error {
+    let message: String
 }
 
 /// The i32 slots `swiftlet_stats` writes, in this order.
@@ -180,5 +215,6 @@ var abiDescriptionJSON: String {
     return "{\"abiVersion\":\(abiVersion),\"errorCodes\":\(ErrorCode.codesJSON),"
         + "\"finishReasons\":\(FinishCode.codesJSON),\"promptKinds\":\(PromptKind.codesJSON),"
         + "\"stats\":\(StatsField.namesJSON),\"sampling\":[\(sampling.joined(separator: ","))],"
-        + "\"speculationModes\":\(SpeculationCode.codesJSON),\"defaultContextSize\":\(Session.defaultContextSize)}"
+        + "\"speculationModes\":\(SpeculationCode.codesJSON),\"grammarKinds\":\(GrammarKind.codesJSON),"
+        + "\"defaultContextSize\":\(Session.defaultContextSize)}"
 }

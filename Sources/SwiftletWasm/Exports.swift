@@ -147,10 +147,34 @@ func swiftletReset(_ generation: Int32) -> Int32 {
     return 0
 }
 
+/// Sets what the answers `swiftlet_start` begins from now on must be: `kind` is a
+/// `GrammarKind` code and `bytes` its `length` bytes (GBNF text, a JSON Schema; none for
+/// `none` and `jsonObject`). Such an answer ends, finish reason "endOfGeneration", when the
+/// grammar admits nothing more. Returns 0; a grammar or schema that cannot be read fails
+/// with `invalidGrammar` and a message naming the problem and where, and leaves the
+/// generation without a grammar (and otherwise as it was).
+@_expose(wasm, "swiftlet_set_grammar")
+func swiftletSetGrammar(_ generation: Int32, _ kind: Int32, _ bytes: UnsafeRawPointer?, _ length: Int32) -> Int32 {
+    guard let generation = generations[generation] else {
+        return fail(.badArgument, "no generation \(generation)", returning: -1)
+    }
+    guard let kind = GrammarKind(code: kind), length >= 0, bytes != nil || length == 0 else {
+        return fail(.badArgument, "bad grammar kind or text", returning: -1)
+    }
+    generation.grammar = nil
+    do {
+        generation.grammar = try kind.grammar(Array(UnsafeRawBufferPointer(start: bytes, count: Int(length))))
+    } catch {
+        return fail(.invalidGrammar, error.message, returning: -1)
+    }
+    return 0
+}
+
 /// Starts a new answer and evaluates the prompt: a raw prompt from an empty context, chat
 /// messages after what the context holds when they go on from its last answer. `kind` is a
 /// `PromptKind` code and `input` its `length` bytes; `sampling` holds `count` f64 values,
-/// one per `SamplingField`. Returns the number of prompt tokens.
+/// one per `SamplingField`. The answer follows the grammar of `swiftlet_set_grammar`, if
+/// any. Returns the number of prompt tokens.
 @_expose(wasm, "swiftlet_start")
 func swiftletStart(
     _ generation: Int32, _ kind: Int32, _ input: UnsafeRawPointer?, _ length: Int32,
@@ -163,10 +187,11 @@ func swiftletStart(
         return fail(.badArgument, "bad prompt kind or text", returning: -1)
     }
     guard count >= 0, sampling != nil || count == 0 else { return fail(.badArgument, "bad sampling buffer", returning: -1) }
-    let options: GenerationOptions
+    var options: GenerationOptions
     do { options = try readGenerationOptions(UnsafeBufferPointer(start: sampling, count: Int(count))) } catch {
         return fail(.badArgument, error.message, returning: -1)
     }
+    options.grammar = generation.grammar
     let bytes = UnsafeRawBufferPointer(start: input, count: Int(length))
     let model = generation.model
     let prompt: [Int32]

@@ -62,6 +62,8 @@ final class WasmGeneration {
     private var draftedBefore = 0, acceptedBefore = 0
     var finishReason = FinishCode.none
     private var cancelRequested = false
+    /// What the answers started from now on must be (`swiftlet_set_grammar`); nil: free text.
+    var grammar: Grammar?
 
     init(model: WasmModel, contextSize: Int) {
         self.model = model

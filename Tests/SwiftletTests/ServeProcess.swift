@@ -16,6 +16,9 @@ final class ServeProcess {
         let text = Mutex("")
     }
 
+    /// What the server has written to stderr so far.
+    var logText: String { log.text.withLock { $0 } }
+
     init(_ arguments: [String]) async throws {
         let binary = Bundle.module.bundleURL.deletingLastPathComponent().appendingPathComponent("swiftlet")
         try #require(FileManager.default.isExecutableFile(atPath: binary.path), "no \(binary.path): run swift build -c release --build-tests")

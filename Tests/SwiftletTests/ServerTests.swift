@@ -82,18 +82,9 @@ extension RealModels {
 
         @Test func theOfficialOpenAIClientWorksUnmodified() async throws {
             try await Self.withServer { base in
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: try TestModels.python.get())
-                process.arguments = [TestModels.repositoryRoot.appendingPathComponent("Tests/Scripts/openai-client.py").path, base + "/v1"]
-                let output = Pipe(), errors = Pipe()
-                process.standardOutput = output
-                process.standardError = errors
-                try process.run()
-                let data = await Task.detached { output.fileHandleForReading.readDataToEndOfFile() }.value
-                process.waitUntilExit()
-                let problem = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-                try #require(process.terminationStatus == 0, "the openai client failed: \(problem)")
-                let result = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+                let run = try await TestModels.runPython("openai-client.py", [base + "/v1"])
+                try #require(run.status == 0, "the openai client failed: \(run.errors)")
+                let result = try #require(try JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [String: Any])
                 #expect(result["models"] as? [String] == ["smollm2"])
                 let answer = try #require(result["answer"] as? String)
                 #expect(answer.hasPrefix("A prime number is a positive integer greater than 1"))
@@ -184,7 +175,7 @@ extension RealModels {
                     ("five stop strings", #"{"messages": [{"role": "user", "content": "hi"}], "stop": ["a", "b", "c", "d", "e"]}"#, 400, "stop"),
                     ("max_tokens not whole", #"{"messages": [{"role": "user", "content": "hi"}], "max_tokens": 5.5}"#, 400, "max_tokens"),
                     ("top_p out of range", #"{"messages": [{"role": "user", "content": "hi"}], "top_p": 1.5}"#, 400, "top_p"),
-                    ("an unknown role", #"{"messages": [{"role": "tool", "content": "hi"}]}"#, 400, "messages[0].role"),
+                    ("an unknown role", #"{"messages": [{"role": "robot", "content": "hi"}]}"#, 400, "messages[0].role"),
                     ("an image part", #"{"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {}}]}]}"#, 400, "messages[0].content"),
                     ("a message that is not an object", #"{"messages": ["hi"]}"#, 400, "messages[0]"),
                     ("stream_options of the wrong type", #"{"messages": [{"role": "user", "content": "hi"}], "stream_options": 1}"#, 400, "stream_options"),

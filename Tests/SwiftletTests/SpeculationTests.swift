@@ -36,11 +36,11 @@ extension RealModels {
         /// An answer, given `limit` tokens (nil: to its end); the session is left where it stops.
         static func answer(
             _ session: Session, _ prompt: [Int32], _ speculation: Speculation, maxTokens: Int = 96,
-            stop: [[UInt8]] = [], limit: Int? = nil
+            stop: [[UInt8]] = [], limit: Int? = nil, grammar: Grammar? = nil
         ) throws -> Answer {
             var answer = Answer()
             try session.start(prompt: prompt, options: GenerationOptions(
-                maxTokens: maxTokens, sampling: .greedy, stopStrings: stop, speculation: speculation))
+                maxTokens: maxTokens, sampling: .greedy, stopStrings: stop, speculation: speculation, grammar: grammar))
             while answer.tokens.count < limit ?? .max, let event = try session.next() {
                 switch event {
                 case let .token(token, text):

@@ -17,6 +17,42 @@ enum TestModels {
         return try output(of: "scripts/test-python", [])
     }
 
+    /// The real models the engine tests run on, by file name, as their llama.cpp references name them.
+    static let both = [("SmolLM2-135M-Instruct.Q4_1.gguf", smolLM2), ("gemma-3-270m-q4_k_m.gguf", gemma3)]
+
+    /// What a script of the test Python printed, and how it ended.
+    struct ScriptRun {
+        let status: Int32
+        let output: String
+        let errors: String
+    }
+
+    /// Runs Tests/Scripts/`script` with the test Python (see `python`), both pipes read to the
+    /// end while it runs (so a chatty script never blocks on a full one).
+    static func runPython(_ script: String, _ arguments: [String]) async throws -> ScriptRun {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try python.get())
+        process.arguments = [repositoryRoot.appendingPathComponent("Tests/Scripts/\(script)").path] + arguments
+        let output = Pipe(), errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        // Read on Dispatch's threads: blocking two of Swift concurrency's few (2 on a 2-core
+        // machine) would starve a server running in this process, which the script talks to.
+        async let printed = readToEnd(output)
+        async let complained = readToEnd(errors)
+        let (out, err) = await (printed, complained)
+        process.waitUntilExit()  // both pipes closed: it has ended or is ending
+        return ScriptRun(status: process.terminationStatus, output: String(decoding: out, as: UTF8.self),
+                         errors: String(decoding: err, as: UTF8.self))
+    }
+
+    private static func readToEnd(_ pipe: Pipe) async -> Data {
+        await withCheckedContinuation { done in
+            DispatchQueue.global().async { done.resume(returning: pipe.fileHandleForReading.readDataToEndOfFile()) }
+        }
+    }
+
     struct FetchFailed: Error, CustomStringConvertible {
         let description: String
     }

@@ -5,7 +5,7 @@ Tests/Web/static_server.py. One visitor's story, in order:
   2. a reload answers again from OPFS, with no second GET of the model;
   3. the cache lists the model;
   4. the JavaScript API from a page script: streaming, AbortSignal, chat messages,
-     sizeInTokens, the module's sampling defaults and min-p, a wrong sha256 that leaves nothing in the cache, and a sha256 given
+     sizeInTokens, the module's sampling defaults and min-p, a json_schema answer, a wrong sha256 that leaves nothing in the cache, and a sha256 given
      for a model cached without one (checked, not downloaded again);
   5. the benchmark page measures prefill and decode in the browser.
 Screenshots go to test-artifacts/web/. Run: python3 Tests/Web/browser_test.py
@@ -153,6 +153,12 @@ class BrowserTest(unittest.TestCase):
           try { llm.setOptions({ topk: 1 }); } catch (error) { unknownOption = `${error.name}: ${error.message}`; }
           const minP1 = await llm.generateResponse('Explain what a prime number is in one sentence.', undefined,
             { temperature: 5, topK: 0, topP: 1, minP: 1 });
+          // Structured output through the worker: JSON valid against a schema.
+          const schema = { type: 'object', properties: { name: { type: 'string', maxLength: 24 }, age: { type: 'integer' } },
+                           required: ['name', 'age'], additionalProperties: false };
+          const json = await llm.generateResponse('Describe Alice, who is 30 years old, as JSON with her name and age.', undefined,
+            { responseFormat: { type: 'json_schema', json_schema: { name: 'person', schema } } });
+          const jsonStats = llm.lastStats;
           llm.close();
           let wrongSha = null;
           try {
@@ -165,7 +171,7 @@ class BrowserTest(unittest.TestCase):
           const verifiedLater = plain.loadStats.downloaded;
           plain.close();
           await ModelCache.delete(url + '?plain');
-          return { pieces, aborted, afterAbort, chat, tokens, firstTurn, secondTurn, sessionLength, defaults, unknownOption, minP1, wrongSha, cached, verifiedLater };
+          return { pieces, aborted, afterAbort, chat, tokens, firstTurn, secondTurn, sessionLength, defaults, unknownOption, minP1, json, jsonStats, wrongSha, cached, verifiedLater };
         })().then(done, (error) => done({ error: String(error) }));
         """
         self.driver.set_script_timeout(180)
@@ -187,6 +193,11 @@ class BrowserTest(unittest.TestCase):
                                               "speculation": "auto"})
         self.assertRegex(result["unknownOption"], r"^TypeError: unknown option 'topk'")
         self.assertTrue(result["minP1"].startswith(EXPECTED_START), result["minP1"])
+        person = json.loads(result["json"])
+        self.assertEqual(sorted(person), ["age", "name"], result["json"])
+        self.assertIsInstance(person["name"], str)
+        self.assertIsInstance(person["age"], int)
+        self.assertEqual(result["jsonStats"]["finishReason"], "endOfGeneration")
         self.assertRegex(result["wrongSha"], r"^sha256 of .*\?copy is [0-9a-f]{64}, expected 0{64}$")
         self.assertEqual([u.endswith("?copy") for u in result["cached"]], [False])
         self.assertFalse(result["verifiedLater"])

@@ -453,3 +453,106 @@ test('a model above 2 GiB of module memory loads and answers (addresses are unsi
     for (const filler of fillers) wasm.exports.swiftlet_free(filler);
   }
 });
+
+// Structured output (issue 18): `responseFormat` and `grammar` go to swiftlet_set_grammar
+// before swiftlet_start; the answer is a sentence of the grammar and ends where it does.
+const person = {
+  type: 'object',
+  properties: { name: { type: 'string', maxLength: 24 }, age: { type: 'integer', minimum: 0, maximum: 150 }, student: { type: 'boolean' } },
+  required: ['name', 'age', 'student'],
+  additionalProperties: false,
+};
+const personPrompt = 'Describe Alice, a 30 year old student, as JSON with her name, age and whether she is a student.';
+
+/** The greedy answer to the user message `prompt` with `options` (a fresh generation). */
+function ask(model, prompt, options) {
+  return generate(model, { prompt, chat: true, maxTokens: options.maxTokens ?? 96 }, { temperature: 0, ...options });
+}
+
+function checkPerson(text, stats) {
+  const value = JSON.parse(text);
+  assert.deepEqual(Object.keys(value).sort(), ['age', 'name', 'student'], text);
+  assert.equal(typeof value.name, 'string');
+  assert.ok(value.name.length <= 24, text);
+  assert.ok(Number.isInteger(value.age) && value.age >= 0 && value.age <= 150, text);
+  assert.equal(typeof value.student, 'boolean');
+  assert.equal(stats.finishReason, 'endOfGeneration');
+}
+
+test('the module describes its grammar kinds', () => {
+  assert.deepEqual(Object.keys(wasm.abi.grammarKinds), ['none', 'gbnf', 'jsonSchema', 'jsonObject']);
+  assert.equal(wasm.abi.errorCodes.invalidGrammar, Object.keys(wasm.abi.errorCodes).length - 1);
+});
+
+test('a json_schema answer parses and has the schema\'s keys and types (SmolLM2)', () => {
+  const { text, stats } = ask(model, personPrompt, { responseFormat: { type: 'json_schema', schema: person } });
+  checkPerson(text, stats);
+  // OpenAI's nesting says the same.
+  const nested = ask(model, personPrompt, { responseFormat: { type: 'json_schema', json_schema: { name: 'person', schema: person, strict: true } } });
+  assert.equal(nested.text, text);
+});
+
+test('a json_schema answer parses and has the schema\'s keys and types (Gemma 3)', async () => {
+  const gemma = await wasm.loadModelBytes(new Uint8Array(readFileSync(modelPath('gemma3'))));
+  try {
+    const { text, stats } = ask(gemma, personPrompt, { responseFormat: { type: 'json_schema', schema: person } });
+    checkPerson(text, stats);
+  } finally {
+    gemma.free();
+  }
+});
+
+test('json_object answers a JSON object; text and no format answer freely', () => {
+  const { text, stats } = ask(model, 'Return a JSON object with one key "colour" whose value is a colour name.',
+    { responseFormat: { type: 'json_object' }, maxTokens: 64 });
+  const value = JSON.parse(text);
+  assert.ok(value && typeof value === 'object' && !Array.isArray(value), text);
+  assert.equal(typeof value.colour, 'string', text);
+  assert.equal(stats.finishReason, 'endOfGeneration');
+  const reference = fixture.references[0];
+  const free = ask(model, reference.prompt, { maxTokens: 8, responseFormat: 'text' }).tokens;
+  assert.deepEqual(free, reference.generatedTokens.slice(0, 8));
+});
+
+test('a GBNF grammar root ::= "yes" | "no" answers exactly yes or no', () => {
+  for (const prompt of ['Is the sky blue? Answer yes or no.', 'Is fire cold? Answer yes or no.']) {
+    const { text, stats } = ask(model, prompt, { grammar: 'root ::= "yes" | "no"' });
+    assert.ok(text === 'yes' || text === 'no', JSON.stringify(text));
+    assert.equal(stats.finishReason, 'endOfGeneration');
+  }
+});
+
+test('an invalid schema or grammar is an error that names the problem, and the generation still answers', () => {
+  const generation = model.createGeneration(512);
+  const start = (options) => () => generation.start({ prompt: 'Is the sky blue? Answer yes or no.' }, { temperature: 0, maxTokens: 8, ...options });
+  const invalidGrammar = (pattern) => (e) => e instanceof SwiftletError && e.kind === 'invalidGrammar'
+    && e.code === wasm.abi.errorCodes.invalidGrammar && pattern.test(e.message);
+  try {
+    const unsupported = { type: 'object', properties: { tags: { type: 'object', patternProperties: { '^x-': { type: 'string' } } } } };
+    assert.throws(start({ responseFormat: { type: 'json_schema', schema: unsupported } }),
+      invalidGrammar(/\/properties\/tags.*patternProperties|patternProperties.*\/properties\/tags/));
+    assert.throws(start({ responseFormat: { type: 'json_schema', schema: { type: 'object', properties: { a: { type: 'strnig' } } } } }),
+      invalidGrammar(/\/properties\/a.*strnig|strnig.*\/properties\/a/));
+    assert.throws(start({ grammar: 'root ::= answer\nanswer ::= "yes" | [a-' }), invalidGrammar(/^grammar line 2, column \d+: /));
+    assert.throws(start({ grammar: 'root ::= missing' }), invalidGrammar(/missing/));
+    // Still usable: a grammar, then free text (the failed grammar is not left behind).
+    generation.start({ prompt: 'Is the sky blue? Answer yes or no.' }, { temperature: 0, grammar: 'root ::= "yes" | "no"' });
+    assert.match(answer(generation).text, /^(yes|no)$/);
+    generation.start({ prompt: fixture.references[0].prompt }, { temperature: 0, maxTokens: 8 });
+    assert.deepEqual(answer(generation).tokens, fixture.references[0].generatedTokens.slice(0, 8));
+    // The wrong shapes are TypeErrors before the module sees them.
+    const typeError = (pattern) => (e) => e instanceof TypeError && pattern.test(e.message);
+    assert.throws(start({ grammar: 'root ::= "a"', responseFormat: { type: 'json_object' } }), typeError(/responseFormat and grammar cannot be used together/));
+    assert.throws(start({ grammar: 42 }), typeError(/grammar must be GBNF text \(a string\), not number/));
+    assert.throws(start({ responseFormat: 'json' }), typeError(/responseFormat must be 'text', .* not 'json'/));
+    assert.throws(start({ responseFormat: { type: 'xml' } }), typeError(/responseFormat must be .* not \{type: 'xml'\}/));
+    assert.throws(start({ responseFormat: { type: 'json_schema' } }), typeError(/needs a schema/));
+    assert.throws(start({ responseFormat: { type: 'json_schema', schema: 'x' } }), typeError(/responseFormat.schema must be a JSON Schema/));
+    assert.throws(start({ responseFormat: { type: 'json_schema', json_schema: { schema: [] } } }), typeError(/responseFormat.json_schema.schema must be a JSON Schema/));
+    // Straight through the ABI: a kind out of range.
+    assert.equal(wasm.exports.swiftlet_set_grammar(generation.handle, 9, 0, 0), -1);
+    assert.match(wasm.message(), /bad grammar kind/);
+  } finally {
+    generation.free();
+  }
+});

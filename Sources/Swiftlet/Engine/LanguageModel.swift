@@ -51,6 +51,9 @@ public actor LanguageModel {
     private let pool: ThreadPool
     /// The session behind one-shot answers, reused (reset) for each.
     private var oneShot: SessionState?
+    /// The vocabulary's trie for grammars, built for the first answer that has one and
+    /// shared by every session after.
+    private var tokenTrie: TokenTrie?
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
@@ -158,9 +161,13 @@ public actor LanguageModel {
     private func generate(
         _ state: SessionState, prompt: [Int32], options: ResponseOptions, onText: (@Sendable (String) -> Void)?
     ) throws -> String {
+        let session = state.session
+        // Built once, outside the first answer's timings.
+        if options.grammar != nil {
+            if let tokenTrie { session.tokenTrie = tokenTrie } else { tokenTrie = session.tokenTrie }
+        }
         let clock = ContinuousClock()
         let begin = clock.now
-        let session = state.session
         let evaluatedBefore = session.evaluatedTokenCount
         let (draftedBefore, acceptedBefore) = (session.draftedTokenCount, session.acceptedTokenCount)
         try Task.checkCancellation()

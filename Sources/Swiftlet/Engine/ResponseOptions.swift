@@ -16,6 +16,9 @@ public struct ResponseOptions: Sendable {
     /// Whether tokens are drafted from the context and verified in batches (the CPU
     /// engine): the same answer, sooner where it copies from its input.
     public var speculation: Speculation
+    /// What the answer must be: `Grammar(jsonSchema:)` for JSON valid against a schema,
+    /// `Grammar.anyJSONObject`, or `Grammar(gbnf:)`. nil: free text.
+    public var grammar: Grammar?
 
     /// Defaults: the core's (`GenerationOptions.defaultMaxTokens`, `SamplingParameters.defaults`).
     public init(
@@ -23,7 +26,7 @@ public struct ResponseOptions: Sendable {
         temperature: Float = SamplingParameters.defaults.temperature, randomSeed: UInt64 = SamplingParameters.defaults.seed,
         topP: Float = SamplingParameters.defaults.topP, minP: Float = SamplingParameters.defaults.minP,
         repetitionPenalty: Float = SamplingParameters.defaults.repetitionPenalty, stopStrings: [String] = [],
-        speculation: Speculation = GenerationOptions.defaultSpeculation
+        speculation: Speculation = GenerationOptions.defaultSpeculation, grammar: Grammar? = nil
     ) {
         self.maxTokens = maxTokens
         self.topK = topK
@@ -34,6 +37,7 @@ public struct ResponseOptions: Sendable {
         self.repetitionPenalty = repetitionPenalty
         self.stopStrings = stopStrings
         self.speculation = speculation
+        self.grammar = grammar
     }
 
     public var generation: GenerationOptions {
@@ -42,7 +46,8 @@ public struct ResponseOptions: Sendable {
             sampling: SamplingParameters(
                 temperature: temperature, topK: topK, topP: topP, minP: minP,
                 repetitionPenalty: repetitionPenalty, seed: randomSeed),
-            stopStrings: stopStrings.map { Array($0.utf8) }, speculation: speculation)
+            stopStrings: stopStrings.map { Array($0.utf8) }, speculation: speculation,
+            grammar: grammar)
     }
 }
 

@@ -4,6 +4,8 @@ public enum EngineError: Error, Equatable, CustomStringConvertible {
     case emptyPrompt
     case contextFull(contextSize: Int)
     case invalidToken(Int32)
+    /// The answer's grammar admits no token of the vocabulary where it stands.
+    case noTokenFitsGrammar
     /// The device running the forward pass failed (a lost GPU); the message says how.
     case device(String)
 
@@ -14,6 +16,7 @@ public enum EngineError: Error, Equatable, CustomStringConvertible {
         case .emptyPrompt: "the prompt is empty"
         case let .contextFull(contextSize): "the context of \(contextSize) tokens is full"
         case let .invalidToken(token): "token id \(token) is outside the vocabulary"
+        case .noTokenFitsGrammar: "no token of the vocabulary continues the answer's grammar here"
         case let .device(message): message
         }
     }
@@ -43,6 +46,9 @@ public struct GenerationOptions: Sendable {
     public var stopStrings: [[UInt8]]
     /// Whether tokens are drafted and verified in batches (on the CPU engine).
     public var speculation: Speculation
+    /// What the answer must be a sentence of (a JSON schema's grammar, say); it ends when
+    /// the grammar admits nothing more.
+    public var grammar: Grammar?
 
     /// The answer length when a caller names none (the CLI, the Swift API and the web API).
     public static let defaultMaxTokens = 512
@@ -50,12 +56,13 @@ public struct GenerationOptions: Sendable {
 
     public init(
         maxTokens: Int = defaultMaxTokens, sampling: SamplingParameters = .defaults, stopStrings: [[UInt8]] = [],
-        speculation: Speculation = defaultSpeculation
+        speculation: Speculation = defaultSpeculation, grammar: Grammar? = nil
     ) {
         self.maxTokens = maxTokens
         self.sampling = sampling
         self.stopStrings = stopStrings
         self.speculation = speculation
+        self.grammar = grammar
     }
 }
 
@@ -105,6 +112,21 @@ public final class Session {
     private var declinedDraft: Int32?
     private var heldText: [UInt8] = []
     private var finished = true
+    /// Where the answer stands in its grammar, if it has one.
+    private var constraint: GrammarConstraint?
+    private var trie: TokenTrie?
+
+    /// The vocabulary's trie, which grammars need; built on first use (a vocabulary of 262k
+    /// tokens takes a while), or handed over from another session of the same model.
+    public var tokenTrie: TokenTrie {
+        get {
+            if let trie { return trie }
+            let built = TokenTrie(tokenizer: tokenizer)
+            trie = built
+            return built
+        }
+        set { trie = newValue }
+    }
 
     public init(
         model: Transformer, tokenizer: Tokenizer, contextSize: Int, maxBatch: Int = defaultMaxBatch,
@@ -197,6 +219,7 @@ public final class Session {
         self.options = options
         sampler = Sampler(options.sampling)
         draftPolicy.restart(device == nil ? options.speculation : .off)
+        constraint = options.grammar.map { GrammarConstraint($0, trie: tokenTrie, tokenizer: tokenizer) }
         declinedDraft = nil
         decoder = StreamingDecoder(tokenizer: tokenizer)
         answerTokens = []
@@ -208,16 +231,21 @@ public final class Session {
     public func next() throws(EngineError) -> GenerationEvent? {
         guard !finished else { return nil }
         if answerTokens.count >= options.maxTokens { return finish(.maxTokens) }
+        if constraint?.isFinished == true { return finish(.endOfGeneration) }
         if verified.isEmpty, pending != nil { try speculate() }
         let token: Int32
         if verified.isEmpty {
             try flushPending()
             if tokens.count >= contextSize { return finish(.contextFull) }
             // A device picks a greedy token itself: a few bytes read back instead of the logits.
-            token = if let device, sampler.parameters.isGreedy {
-                device.lastArgmax()
+            if let device, sampler.parameters.isGreedy, constraint == nil {
+                token = device.lastArgmax()
+            } else if let constraint {
+                guard let fitting = constraint.choose(&sampler, try lastLogits(), count: model.config.vocabularySize, history: tokens)
+                else { throw .noTokenFitsGrammar }
+                token = fitting
             } else {
-                sampler.sample(try lastLogits(), count: model.config.vocabularySize, history: tokens)
+                token = sampler.sample(try lastLogits(), count: model.config.vocabularySize, history: tokens)
             }
             if let declined = declinedDraft {
                 draftPolicy.record(drafted: 1, accepted: declined == token ? 1 : 0)
@@ -229,6 +257,7 @@ public final class Session {
             token = verified.removeFirst()
         }
         answerTokens.append(token)
+        constraint?.accept(token)
         if tokenizer.vocabulary.isEndOfGeneration(token) { return finish(.endOfGeneration) }
         heldText += decoder.append(token)
         if let stop = Self.firstMatch(of: options.stopStrings, in: heldText) {
@@ -269,6 +298,9 @@ public final class Session {
         let draft = lookup.prefix(length)
         var decided: [Int32] = []
         var rejected = false
+        // The grammar moves on with each decided row (the answer's own moves as they are returned).
+        var rowConstraint = constraint
+        var deadEnd = false
         let vocabulary = model.config.vocabularySize
         pending = nil  // evaluated with the drafts
         let begin = clock?()
@@ -277,13 +309,30 @@ public final class Session {
                 // Rows after a rejection predict from a token that is not in the answer.
                 guard !rejected else { return }
                 let proposal = row < draft.count ? draft[draft.startIndex + row] : nil
-                let token = self.sampler.sample(logits, count: vocabulary, history: context + draft.prefix(row), draft: proposal)
+                let history = context + draft.prefix(row)
+                let choice = if let constraint = rowConstraint {
+                    constraint.choose(&self.sampler, logits, count: vocabulary, history: history, draft: proposal)
+                } else {
+                    self.sampler.sample(logits, count: vocabulary, history: history, draft: proposal)
+                }
+                guard let token = choice else {
+                    deadEnd = true
+                    rejected = true
+                    return
+                }
+                rowConstraint?.accept(token)
                 decided.append(token)
-                rejected = token != proposal
+                // A finished grammar takes nothing more: the row's token ends what is decided.
+                rejected = token != proposal || rowConstraint?.isFinished == true
             }
         } catch {
             pending = last
             throw error
+        }
+        if deadEnd && decided.isEmpty {
+            tokens.removeLast(draft.count + 1)
+            pending = last
+            throw .noTokenFitsGrammar
         }
         if let begin, let end = clock?() { draftPolicy.recordVerification(rows: draft.count + 1, seconds: end - begin) }
         let agreed = decided.count - 1

@@ -62,12 +62,20 @@ public struct Sampler {
     /// probability p(draft) and otherwise a token is drawn from the rest renormalized: the
     /// speculative-sampling rule for a draft proposed with certainty, which leaves the
     /// distribution of what is returned the same. The result equals the draft when accepted.
+    /// With `allowed` ([count], a grammar's mask), only tokens it marks are candidates; at
+    /// least one must be.
     public mutating func sample(
-        _ logits: UnsafePointer<Float>, count: Int, history: some Collection<Int32>, draft: Int32? = nil
+        _ logits: UnsafePointer<Float>, count: Int, history: some Collection<Int32>, draft: Int32? = nil,
+        allowed: [Bool]? = nil
     ) -> Int32 {
         let p = parameters
         let penalized = p.repetitionPenalty != 1 && !history.isEmpty
-        if p.temperature <= 0 && !penalized { return Self.argmax(logits, count: count) }
+        if p.temperature <= 0 && !penalized {
+            guard let allowed else { return Self.argmax(logits, count: count) }
+            var best = allowed.firstIndex(of: true) ?? 0
+            for i in best..<count where allowed[i] && logits[i] > logits[best] { best = i }
+            return Int32(best)
+        }
 
         candidates.removeAll(keepingCapacity: true)
         for i in 0..<count { candidates.append((Int32(i), logits[i])) }
@@ -79,6 +87,7 @@ public struct Sampler {
                 candidates[Int(token)].value = logit > 0 ? logit / p.repetitionPenalty : logit * p.repetitionPenalty
             }
         }
+        if let allowed { candidates.removeAll { !allowed[Int($0.token)] } }
         if p.temperature <= 0 {
             return candidates.max { $0.value < $1.value || ($0.value == $1.value && $0.token > $1.token) }!.token
         }

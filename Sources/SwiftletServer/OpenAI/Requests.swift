@@ -4,7 +4,7 @@ import SwiftletCore
 /// What the two completion endpoints' request bodies have in common.
 protocol CompletionRequestBody: Decodable {
     var model: String? { get }
-    var parameters: GenerationParameters { get }
+    var parameters: GenerationParameters { get set }
     /// What the model answers: a conversation or a text to continue.
     var input: LanguageModel.Prompt { get }
 }
@@ -31,18 +31,46 @@ struct ChatCompletionRequest: CompletionRequestBody {
         .messages(messages.map { ChatMessage(role: $0.role == "developer" ? "system" : $0.role, content: $0.content) })
     }
 
+    /// A message; an assistant's tool calls and a tool's result are written as the text
+    /// the model saw and gave, since the chat templates here know no tools.
     struct Message: Decodable {
         var role: String
         var content: String
 
-        private enum CodingKeys: String, CodingKey { case role, content }
+        private enum CodingKeys: String, CodingKey { case role, content, toolCalls = "tool_calls" }
 
         init(from decoder: any Decoder) throws {
             let fields = try decoder.object(keyedBy: CodingKeys.self)
-            let roles = "one of system, developer, user, assistant"
+            let roles = "one of system, developer, user, assistant, tool"
             role = try fields.required(.role, mustBe: roles)
-            guard ["system", "developer", "user", "assistant"].contains(role) else { throw fields.invalid(.role, mustBe: roles) }
-            content = (try fields.required(.content, mustBe: "a string or an array of text parts") as TextContent).text
+            guard ["system", "developer", "user", "assistant", "tool"].contains(role) else { throw fields.invalid(.role, mustBe: roles) }
+            let calls: [ToolCallMessage]? = role == "assistant" ? try fields.optional(.toolCalls, mustBe: "an array of tool calls") : nil
+            if let calls, !calls.isEmpty {
+                content = calls.map { "{\"name\": \(String(decoding: JSONText.quoted(Array($0.name.utf8)), as: UTF8.self)), \"arguments\": \($0.arguments)}" }
+                    .joined(separator: "\n")
+            } else {
+                content = (try fields.required(.content, mustBe: "a string or an array of text parts") as TextContent).text
+            }
+            if role == "tool" {
+                role = "user"
+                content = "Tool result: " + content
+            }
+        }
+    }
+
+    /// `{"id", "type": "function", "function": {"name", "arguments"}}` in an assistant message.
+    struct ToolCallMessage: Decodable {
+        var name: String
+        var arguments: String
+
+        private enum CodingKeys: String, CodingKey { case function }
+        private enum FunctionKeys: String, CodingKey { case name, arguments }
+
+        init(from decoder: any Decoder) throws {
+            let function = try decoder.object(keyedBy: CodingKeys.self)
+                .nestedContainer(keyedBy: FunctionKeys.self, forKey: .function)
+            name = try function.required(.name, mustBe: "a string")
+            arguments = try function.required(.arguments, mustBe: "a string of JSON")
         }
     }
 
@@ -101,6 +129,9 @@ struct GenerationParameters: Decodable {
     var streamOptions: StreamOptions?
     /// Swiftlet's own: "auto", "ngram" or "off" (drafting and batched verification).
     var speculation: Speculation?
+    /// From `response_format` and `tools`, which `ResponseFormat` and `ToolUse` read from the raw body.
+    var grammar: Grammar?
+    var toolUse: ToolUse?
 
     private enum CodingKeys: String, CodingKey {
         case n, maxTokens = "max_tokens", maxCompletionTokens = "max_completion_tokens", temperature, topP = "top_p",

@@ -24,7 +24,25 @@ struct ChatCompletion: Encodable {
 
     struct Message: Encodable {
         let role = "assistant"
-        let content: String
+        /// Null when the answer is a tool call.
+        @NullWhenAbsent var content: String?
+        var toolCalls: [ToolCall]?
+
+        private enum CodingKeys: String, CodingKey { case role, content, toolCalls = "tool_calls" }
+    }
+}
+
+/// A call of one of the request's tools: its arguments as JSON text.
+struct ToolCall: Encodable {
+    /// Only in streamed deltas: which call of the message this is.
+    var index: Int?
+    let id: String
+    let type = "function"
+    let function: Function
+
+    struct Function: Encodable {
+        let name: String
+        let arguments: String
     }
 }
 
@@ -52,6 +70,9 @@ struct ChatCompletionChunk: Encodable {
     struct Delta: Encodable {
         var role: String?
         var content: String?
+        var toolCalls: [ToolCall]?
+
+        private enum CodingKeys: String, CodingKey { case role, content, toolCalls = "tool_calls" }
     }
 }
 

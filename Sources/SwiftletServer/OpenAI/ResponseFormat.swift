@@ -1,0 +1,44 @@
+import SwiftletCore
+
+/// OpenAI's `response_format`: free text, any JSON object, or JSON valid against a schema.
+/// Read from the raw body with the core's JSON reader, which keeps the order of a schema's
+/// properties: the order the answer writes them in.
+enum ResponseFormat {
+    private static let shape = "'response_format' must be {\"type\": \"text\"}, {\"type\": \"json_object\"} or "
+        + "{\"type\": \"json_schema\", \"json_schema\": {\"name\": …, \"schema\": {…}}}"
+
+    /// The grammar the answer must follow, or nil for free text.
+    static func grammar(body: [UInt8]) throws(APIError) -> Grammar? {
+        guard case let .object(fields)? = try? JSONDocument.parse(body), let format = member("response_format", of: fields) else {
+            return nil
+        }
+        if case .null = format { return nil }
+        guard case let .object(formatFields) = format, case let .string(type)? = member("type", of: formatFields) else {
+            throw .invalid("response_format", shape)
+        }
+        switch String(decoding: type, as: UTF8.self) {
+        case "text": return nil
+        case "json_object": return Grammar.anyJSONObject
+        case "json_schema":
+            guard case let .object(definition)? = member("json_schema", of: formatFields) else {
+                throw .invalid("response_format.json_schema", shape)
+            }
+            // OpenAI's `strict` asks for what Swiftlet always does: the schema is enforced.
+            if let strict = member("strict", of: definition), strict != .bool(true), strict != .bool(false), strict != .null {
+                throw .invalid("response_format.json_schema.strict", "'response_format.json_schema.strict' must be a boolean")
+            }
+            let schema = member("schema", of: definition) ?? .bool(true)
+            do {
+                return try Grammar(jsonSchema: schema)
+            } catch {
+                throw .invalid("response_format.json_schema.schema", "'response_format.json_schema.schema' \(error)")
+            }
+        default:
+            throw .invalid("response_format.type", shape)
+        }
+    }
+
+    private static func member(_ key: String, of fields: [(key: [UInt8], value: JSONDocument)]) -> JSONDocument? {
+        fields.last { $0.key.elementsEqual(key.utf8) }?.value
+    }
+}

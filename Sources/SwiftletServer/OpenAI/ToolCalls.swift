@@ -1,0 +1,131 @@
+import Foundation
+import Swiftlet
+import SwiftletCore
+
+/// OpenAI's function tools, for every model: the tools are described in the system message
+/// (the chat templates of the models here have no tools of their own) and the answer is held
+/// to a grammar — a call `{"name": …, "arguments": {…}}` whose arguments follow that tool's
+/// schema, or, with `tool_choice` "auto", text that does not begin with "{".
+struct ToolUse: Sendable {
+    struct Tool: Sendable {
+        var name: [UInt8]
+        var description: [UInt8]?
+        /// The JSON Schema of the arguments.
+        var parameters: JSONDocument
+    }
+
+    enum Choice: Sendable, Equatable {
+        case auto, required
+        case named([UInt8])
+    }
+
+    var tools: [Tool]
+    var choice: Choice
+
+    /// `tools` and `tool_choice` from the raw body (the core's reader keeps a schema's order);
+    /// nil without tools or with `tool_choice` "none".
+    static func read(body: [UInt8]) throws(APIError) -> ToolUse? {
+        guard case let .object(fields)? = try? JSONDocument.parse(body), let listed = member("tools", of: fields) else { return nil }
+        if case .null = listed { return nil }
+        let toolShape = "an array of {\"type\": \"function\", \"function\": {\"name\", \"description\", \"parameters\"}}"
+        guard case let .array(entries) = listed else { throw .invalid("tools", "'tools' must be \(toolShape)") }
+        var tools: [Tool] = []
+        for (index, entry) in entries.enumerated() {
+            let param = "tools[\(index)]"
+            guard case let .object(entryFields) = entry, member("type", of: entryFields) == .string(Array("function".utf8)),
+                  case let .object(function)? = member("function", of: entryFields),
+                  case let .string(name)? = member("name", of: function), !name.isEmpty
+            else { throw .invalid(param, "'\(param)' must be {\"type\": \"function\", \"function\": {\"name\": …}}") }
+            var description: [UInt8]?
+            if case let .string(text)? = member("description", of: function) { description = text }
+            let parameters = member("parameters", of: function) ?? .object([])
+            // Checked now, so that a bad schema is a 400 naming the tool before anything runs.
+            do { _ = try JSONSchemaGrammar.gbnf(schema: parameters) } catch {
+                throw .invalid("\(param).function.parameters", "'\(param).function.parameters' \(error)")
+            }
+            tools.append(Tool(name: name, description: description, parameters: parameters))
+        }
+        if tools.isEmpty { return nil }
+        let choiceShape = "\"none\", \"auto\", \"required\" or {\"type\": \"function\", \"function\": {\"name\": …}} naming a tool"
+        switch member("tool_choice", of: fields) {
+        case nil, .null?, .string(Array("auto".utf8))?: return ToolUse(tools: tools, choice: .auto)
+        case .string(Array("none".utf8))?: return nil
+        case .string(Array("required".utf8))?: return ToolUse(tools: tools, choice: .required)
+        case let .object(choice)?:
+            guard case let .object(function)? = member("function", of: choice), case let .string(name)? = member("name", of: function),
+                  tools.contains(where: { $0.name == name })
+            else { throw .invalid("tool_choice", "'tool_choice' must be \(choiceShape)") }
+            return ToolUse(tools: tools, choice: .named(name))
+        default:
+            throw .invalid("tool_choice", "'tool_choice' must be \(choiceShape)")
+        }
+    }
+
+    /// What the system message gains: the tools, and how to call one.
+    var instructions: String {
+        var text = choice == .auto
+            ? "You can call a tool. To call one, answer with only a JSON object {\"name\": tool name, \"arguments\": {…}}; otherwise answer in text."
+            : "Answer by calling a tool: only a JSON object {\"name\": tool name, \"arguments\": {…}}."
+        text += " The tools:"
+        for tool in tools {
+            var line: [UInt8] = Array("\n- ".utf8) + tool.name
+            if let description = tool.description { line += Array(": ".utf8) + description }
+            line += Array(" Arguments (JSON Schema): ".utf8)
+            tool.parameters.appendCompact(to: &line)
+            text += String(decoding: line, as: UTF8.self)
+        }
+        return text
+    }
+
+    /// `messages` with the instructions in the system message (a new first one if none).
+    func instructed(_ messages: [ChatMessage]) -> [ChatMessage] {
+        var messages = messages
+        if let first = messages.first, first.role == "system" {
+            messages[0] = ChatMessage(role: "system", content: first.content + "\n\n" + instructions)
+        } else {
+            messages.insert(ChatMessage(role: "system", content: instructions), at: 0)
+        }
+        return messages
+    }
+
+    /// The grammar of the answer: a call of one of the tools (the one named), or with
+    /// "auto" also text that does not begin with "{".
+    func grammar() throws(APIError) -> Grammar {
+        let callable = tools.filter { tool in
+            if case let .named(name) = choice { tool.name == name } else { true }
+        }
+        let calls: [JSONDocument] = callable.map { tool in
+            .object([
+                (Array("type".utf8), .string(Array("object".utf8))),
+                (Array("properties".utf8), .object([
+                    (Array("name".utf8), .object([(Array("const".utf8), .string(tool.name))])),
+                    (Array("arguments".utf8), tool.parameters),
+                ])),
+                (Array("required".utf8), .array([.string(Array("name".utf8)), .string(Array("arguments".utf8))])),
+            ])
+        }
+        let schema: JSONDocument = calls.count == 1 ? calls[0] : .object([(Array("anyOf".utf8), .array(calls))])
+        do {
+            var text = try JSONSchemaGrammar.gbnf(schema: schema)
+            guard choice == .auto else { return try Grammar(gbnf: text) }
+            // The schema's rules start at `root`; the answer is that or free text.
+            text += Array("\nswiftlet-answer ::= root | [^{\\x00] [^\\x00]*\n".utf8)
+            return try Grammar(gbnf: text, root: "swiftlet-answer")
+        } catch {
+            throw APIError(status: .badRequest, message: "the tools' grammar could not be made: \(error)", param: "tools")
+        }
+    }
+
+    /// The call an answer makes, if it is one: the tool's name and its arguments as JSON text.
+    static func call(in answer: String) -> (name: String, arguments: String)? {
+        guard answer.first == "{", let object = try? JSONSerialization.jsonObject(with: Data(answer.utf8)) as? [String: Any],
+              let name = object["name"] as? String, let arguments = object["arguments"],
+              let data = try? JSONSerialization.data(withJSONObject: arguments, options: [.sortedKeys, .withoutEscapingSlashes])
+        else { return nil }
+        return (name, String(decoding: data, as: UTF8.self))
+    }
+
+    private static func member(_ key: String, of fields: [(key: [UInt8], value: JSONDocument)]) -> JSONDocument? {
+        fields.last { $0.key.elementsEqual(key.utf8) }?.value
+    }
+}
