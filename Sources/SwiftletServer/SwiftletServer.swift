@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import ServiceLifecycle
 import Swiftlet
+import SwiftletCore
 
 /// `swiftlet serve`: OpenAI's HTTP API over local models, plus a web playground at `/`.
 public struct SwiftletServer: Sendable {
@@ -114,9 +115,13 @@ public struct SwiftletServer: Sendable {
         var request = request
         let body = try await request.collectBody(upTo: configuration.maxBodyBytes)
         var decoded = try RequestDecoding.decode(Body.self, from: body)
-        let bytes = Array(body.readableBytesView)
-        decoded.parameters.grammar = try ResponseFormat.grammar(body: bytes)
-        decoded.parameters.toolUse = try ToolUse.read(body: bytes)
+        // Read again with the core's reader, which keeps the order of a schema's properties.
+        let document: JSONDocument
+        do { document = try JSONDocument.parse(Array(body.readableBytesView)) } catch {
+            throw APIError(status: .badRequest, message: "the request body could not be read: \(error)")
+        }
+        decoded.parameters.grammar = try ResponseFormat.grammar(document)
+        decoded.parameters.toolUse = try ToolUse.read(document)
         return decoded
     }
 

@@ -256,7 +256,14 @@ def run(base_url):
     clock = {"type": "function", "function": {"name": "get_time", "description": "The time in a time zone.",
                                                "parameters": {"type": "object", "properties": {"zone": {"type": "string", "maxLength": 40}},
                                                               "required": ["zone"]}}}
-    tools = [weather, clock]
+    # A tool without parameters (no arguments), and parameters that reference their own $defs.
+    now = {"type": "function", "function": {"name": "now", "description": "The current time here."}}
+    convert = {"type": "function", "function": {
+        "name": "convert_temperature", "description": "Converts a temperature between units.",
+        "parameters": {"$defs": {"unit": {"enum": ["celsius", "fahrenheit"]}}, "type": "object",
+                       "properties": {"value": {"type": "integer", "minimum": -100, "maximum": 200},
+                                      "to": {"$ref": "#/$defs/unit"}}, "required": ["value", "to"]}}}
+    tools = [weather, clock, now, convert]
 
     def tool_call(choice, stream=False):
         """The call of a required tool_choice: its name and arguments, valid against the tool's parameters."""
@@ -314,6 +321,22 @@ def run(base_url):
     check("tool_call_named", tool_call({"type": "function", "function": {"name": "get_weather"}}))
     check("tool_call_streamed", tool_call("required", stream=True))
     check("tool_choice_auto", tool_auto)
+
+    def named_tool(name, question):
+        def body():
+            completion = client.chat.completions.create(model=model, messages=user(question), temperature=0, max_tokens=MAX_TOKENS,
+                                                        tools=tools, tool_choice={"type": "function", "function": {"name": name}})
+            call = completion.choices[0].message.tool_calls[0]
+            assert call.function.name == name, f"{call}"
+            tool = next(t for t in tools if t["function"]["name"] == name)
+            schema = tool["function"].get("parameters", {"type": "object"})
+            errors = validation_errors(schema, json.loads(call.function.arguments))
+            assert not errors, f"{name} arguments {call.function.arguments}: {'; '.join(errors)}"
+            return {"arguments": call.function.arguments}
+        return body
+
+    check("tool_without_parameters", named_tool("now", "What time is it?"))
+    check("tool_parameters_with_defs", named_tool("convert_temperature", "Convert 20 celsius to fahrenheit."))
     check("json_object", json_object)
     check("streamed_json_schema", streamed)
     check("cut_by_max_tokens", cut_by_max_tokens)

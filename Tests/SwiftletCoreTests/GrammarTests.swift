@@ -124,6 +124,20 @@ import Testing
         #expect(accepts(g, "bye"))
     }
 
+    /// Grammars that would cost without bound are refused: deep nesting when read, too many
+    /// parses at once when matched.
+    @Test func hostileGrammarsAreRefusedNotRun() throws {
+        let deep = "root ::= " + String(repeating: "(", count: 100) + "\"a\"" + String(repeating: ")", count: 100)
+        #expect(error(deep)?.message == "groups nested deeper than 64")
+        let ambiguous = try grammar(#"root ::= ("a"? "b"?){1000}"#)
+        #expect(!GrammarMatcher(ambiguous).accepts(Array("ab".utf8)))
+        let automaton = GrammarAutomaton(ambiguous)
+        #expect(automaton.next(automaton.start, UInt8(ascii: "a")) == GrammarAutomaton.dead)
+        #expect(automaton.tooAmbiguous)
+        // A few optional parts are fine.
+        #expect(accepts(try grammar(#"root ::= ("a"? "b"?){8}"#), "abba"))
+    }
+
     @Test func errorsNameTheProblemAndWhereItIs() {
         #expect(error(#"root ::= "a" missing"#) == GrammarError("rule 'missing' is used but never defined", line: 1, column: 14))
         #expect(error(#"start ::= "a""#)?.message == "no rule named 'root'")

@@ -276,6 +276,9 @@ import Testing
         check(#"{"type": "string", "pattern": "^say \"hi\"\\s[^a-z]\\w+$"}"#,
               accepts: [#""say \"hi\" X_9""#], rejects: [#""say "hi" X9""#, #""say \"hi\" x9""#])
         check(#"{"type": "string", "pattern": "^[\\d.a-c\"]+$"}"#, accepts: [#""1.b\"""#], rejects: [#""1.d""#, #"""""#])
+        // A quantified group that holds a quantified atom.
+        check(#"{"type": "string", "pattern": "^(\\d{3})?-(?:[A-Z]{2})+$"}"#, accepts: [#""123-AB""#, #""-ABCD""#],
+              rejects: [#""12-AB""#, #""123-A""#])
         check(#"{"type": "string", "format": "date"}"#,
               // Only real dates: February to the 28th (the 29th would need the year), 30-day months to the 30th.
               accepts: [#""2024-02-28""#, #""1999-12-31""#, #""2024-04-30""#],

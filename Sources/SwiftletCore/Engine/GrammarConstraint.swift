@@ -45,7 +45,9 @@ struct GrammarConstraint {
         if sampler.parameters.isGreedy {
             for candidate in Self.likeliest(logits, count: count, Self.greedyCandidates) where fits(candidate) { return candidate }
         }
-        let allowed = trie.allowedTokens(automaton, state)
+        var allowed = trie.allowedTokens(automaton, state)
+        // The model's logits and the tokenizer's list may differ in length (padded vocabularies).
+        if allowed.count != count { allowed = Array(allowed.prefix(count)) + [Bool](repeating: false, count: max(0, count - allowed.count)) }
         guard allowed.contains(true) else { return nil }
         return sampler.sample(logits, count: count, history: history, allowed: allowed)
     }

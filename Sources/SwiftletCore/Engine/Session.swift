@@ -6,6 +6,8 @@ public enum EngineError: Error, Equatable, CustomStringConvertible {
     case invalidToken(Int32)
     /// The answer's grammar admits no token of the vocabulary where it stands.
     case noTokenFitsGrammar
+    /// The answer reached a point with more parses at once than `Grammar.maxParses`.
+    case grammarTooAmbiguous
     /// The device running the forward pass failed (a lost GPU); the message says how.
     case device(String)
 
@@ -17,6 +19,8 @@ public enum EngineError: Error, Equatable, CustomStringConvertible {
         case let .contextFull(contextSize): "the context of \(contextSize) tokens is full"
         case let .invalidToken(token): "token id \(token) is outside the vocabulary"
         case .noTokenFitsGrammar: "no token of the vocabulary continues the answer's grammar here"
+        case .grammarTooAmbiguous:
+            "the answer's grammar is too ambiguous here (more than \(Grammar.maxParses) parses at once): bound its repetitions of optional parts"
         case let .device(message): message
         }
     }
@@ -242,7 +246,7 @@ public final class Session {
                 token = device.lastArgmax()
             } else if let constraint {
                 guard let fitting = constraint.choose(&sampler, try lastLogits(), count: model.config.vocabularySize, history: tokens)
-                else { throw .noTokenFitsGrammar }
+                else { throw constraint.automaton.tooAmbiguous ? .grammarTooAmbiguous : .noTokenFitsGrammar }
                 token = fitting
             } else {
                 token = sampler.sample(try lastLogits(), count: model.config.vocabularySize, history: tokens)
@@ -332,7 +336,7 @@ public final class Session {
         if deadEnd && decided.isEmpty {
             tokens.removeLast(draft.count + 1)
             pending = last
-            throw .noTokenFitsGrammar
+            throw rowConstraint?.automaton.tooAmbiguous == true ? .grammarTooAmbiguous : .noTokenFitsGrammar
         }
         if let begin, let end = clock?() { draftPolicy.recordVerification(rows: draft.count + 1, seconds: end - begin) }
         let agreed = decided.count - 1

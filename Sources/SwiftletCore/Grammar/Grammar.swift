@@ -45,7 +45,7 @@ public struct Grammar: Sendable {
         var parser = GrammarParser(text)
         let rules = try parser.parse()
         guard let rootID = rules.id(named: Array(root.utf8)) else { throw GrammarError("no rule named '\(root)'") }
-        try rules.checkAllDefined()
+        try rules.checkAllDefined(in: text)
         var symbols: [Symbol] = []
         var alternatives: [[Int32]] = []
         for ruleAlternatives in rules.bodies {

@@ -5,8 +5,10 @@
 /// one automaton serves one answer (1 KiB of table a state).
 public final class GrammarAutomaton {
     public let grammar: Grammar
-    /// No state: the bytes left the grammar.
+    /// No state: the bytes left the grammar (or, with `tooAmbiguous` set, had too many parses).
     public static let dead: Int32 = -1
+    /// Some byte led to more than `Grammar.maxParses` parses at once: nothing was allowed there.
+    public private(set) var tooAmbiguous = false
     private static let unknown: Int32 = -2
 
     /// Each state's stacks, sorted, so that one set has one number: [states].
@@ -38,7 +40,8 @@ public final class GrammarAutomaton {
         let known = transitions[slot]
         if known != Self.unknown { return known }
         let after = grammar.advance(stacks[Int(state)], by: byte)
-        let next = after.isEmpty ? Self.dead : self.state(after)
+        if after == nil { tooAmbiguous = true }
+        let next = after.map { $0.isEmpty ? Self.dead : self.state($0) } ?? Self.dead
         transitions[slot] = next
         return next
     }

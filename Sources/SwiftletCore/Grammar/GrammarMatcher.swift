@@ -21,12 +21,13 @@ public struct GrammarMatcher: Sendable {
     public var canContinue: Bool { stacks.contains { !$0.isEmpty } }
 
     /// Reads `bytes` if the grammar lets them follow; otherwise returns false and stays put.
+    /// So does a text with more than `Grammar.maxParses` parses at once.
     @discardableResult
     public mutating func advance(_ bytes: some Collection<UInt8>) -> Bool {
         var next = stacks
         for byte in bytes {
-            next = grammar.advance(next, by: byte)
-            if next.isEmpty { return false }
+            guard let after = grammar.advance(next, by: byte), !after.isEmpty else { return false }
+            next = after
         }
         stacks = next
         return true
@@ -40,8 +41,12 @@ public struct GrammarMatcher: Sendable {
 }
 
 extension Grammar {
-    /// The stacks that read `byte` from `stacks`, moved on and expanded.
-    func advance(_ stacks: [[Int32]], by byte: UInt8) -> [[Int32]] {
+    /// Parses followed at once beyond which a grammar is refused as too ambiguous: runs of
+    /// optional elements (`(a?b?){1000}`) would otherwise cost seconds a byte.
+    public static let maxParses = 512
+
+    /// The stacks that read `byte` from `stacks`, moved on and expanded; nil past `maxParses`.
+    func advance(_ stacks: [[Int32]], by byte: UInt8) -> [[Int32]]? {
         var result: [[Int32]] = []
         for stack in stacks {
             guard let top = stack.last, case let .bytes(set) = symbols[Int(top)], byteSets[Int(set)].contains(byte) else {
@@ -50,6 +55,7 @@ extension Grammar {
             var moved = stack
             moved[moved.count - 1] = top + 1
             expand(moved, into: &result)
+            if result.count > Self.maxParses { return nil }
         }
         return result
     }
@@ -60,7 +66,7 @@ extension Grammar {
     /// so this ends.
     func expand(_ stack: [Int32], into result: inout [[Int32]]) {
         var stack = stack
-        while let top = stack.last {
+        while let top = stack.last, result.count <= Self.maxParses {
             switch symbols[Int(top)] {
             case .bytes:
                 if !result.contains(stack) { result.append(stack) }

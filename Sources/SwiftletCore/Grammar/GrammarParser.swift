@@ -4,8 +4,8 @@ struct GrammarRules {
     var names: [[UInt8]] = []
     /// Each rule's alternatives; nil until its definition is read.
     var bodies: [[[Grammar.Symbol]]?] = []
-    /// Where each rule was first named, for "undefined rule" errors.
-    var firstUse: [(line: Int, column: Int)] = []
+    /// The byte offset where each rule was first named, for "undefined rule" errors.
+    var firstUse: [Int] = []
     var byteSets: [ByteSet] = []
     private var byteSetIDs: [ByteSet: Int32] = [:]
     private var ruleIDs: [[UInt8]: Int32] = [:]
@@ -14,13 +14,13 @@ struct GrammarRules {
 
     func id(named name: [UInt8]) -> Int32? { ruleIDs[name] }
 
-    mutating func id(for name: [UInt8], line: Int, column: Int) -> Int32 {
+    mutating func id(for name: [UInt8], at offset: Int) -> Int32 {
         if let id = ruleIDs[name] { return id }
         let id = Int32(names.count)
         ruleIDs[name] = id
         names.append(name)
         bodies.append(nil)
-        firstUse.append((line, column))
+        firstUse.append(offset)
         return id
     }
 
@@ -29,7 +29,7 @@ struct GrammarRules {
         let id = Int32(names.count)
         names.append(names[Int(parent)] + Array("-\(id)".utf8))
         bodies.append(alternatives)
-        firstUse.append((0, 0))
+        firstUse.append(0)
         return id
     }
 
@@ -41,11 +41,11 @@ struct GrammarRules {
         return .bytes(id)
     }
 
-    func checkAllDefined() throws(GrammarError) {
+    func checkAllDefined(in text: [UInt8]) throws(GrammarError) {
         for id in bodies.indices where bodies[id] == nil {
-            let use = firstUse[id]
+            let (line, column) = GrammarParser.location(firstUse[id], in: text)
             throw GrammarError("rule '\(String(decoding: names[id], as: UTF8.self))' is used but never defined",
-                               line: use.line, column: use.column)
+                               line: line, column: column)
         }
     }
 }
@@ -60,17 +60,20 @@ struct GrammarParser {
     private var current: Int32 = 0
     /// Repetition counts beyond this are refused: each repeat is a copy of the symbol.
     static let maxRepetition = 4096
+    static let maxGroupDepth = 64
+    private var groupDepth = 0
 
     init(_ text: [UInt8]) { self.text = text }
 
     mutating func parse() throws(GrammarError) -> GrammarRules {
         skipSpace(newlines: true)
         while position < text.count {
-            let (line, column) = location(position)
+            let start = position
             let name = try ruleName()
-            current = rules.id(for: name, line: line, column: column)
+            current = rules.id(for: name, at: start)
             if rules.bodies[Int(current)] != nil {
-                throw failure("rule '\(String(decoding: name, as: UTF8.self))' is defined twice", at: line, column)
+                let (line, column) = Self.location(start, in: text)
+                throw GrammarError("rule '\(String(decoding: name, as: UTF8.self))' is defined twice", line: line, column: column)
             }
             skipSpace(newlines: false)
             guard consume("::=") else { throw failure("expected '::=' after the rule name") }
@@ -137,15 +140,19 @@ struct GrammarParser {
             position += 1
             return [scalarSet(UTF8Sequences.complement([]))]
         case UInt8(ascii: "("):
+            // A bound on the recursion: each group is a frame of this parser's.
+            guard groupDepth < Self.maxGroupDepth else { throw failure("groups nested deeper than \(Self.maxGroupDepth)") }
             position += 1
             skipSpace(newlines: true)
+            groupDepth += 1
             let body = try alternatives(nested: true)
+            groupDepth -= 1
             guard consume(")") else { throw failure("expected ')'") }
             return [.rule(rules.helper(of: current, body))]
         default:
-            let (line, column) = location(position)
+            let start = position
             let name = try ruleName()
-            return [.rule(rules.id(for: name, line: line, column: column))]
+            return [.rule(rules.id(for: name, at: start))]
         }
     }
 
@@ -315,7 +322,8 @@ struct GrammarParser {
     /// Whether a rule's name and "::=" come next.
     private func atRuleDefinition() -> Bool {
         var probe = self
-        guard (try? probe.ruleName()) != nil else { return false }
+        while probe.position < text.count, Self.isNameByte(text[probe.position]) { probe.position += 1 }
+        guard probe.position > position else { return false }
         probe.skipSpace(newlines: false)
         return probe.consume("::=")
     }
@@ -373,8 +381,8 @@ struct GrammarParser {
         byte >= 0x20 && byte < 0x7F ? String(decoding: [byte], as: UTF8.self) : "\\x\(String(byte, radix: 16))"
     }
 
-    /// Line and column (1-based, in bytes) of a position.
-    private func location(_ offset: Int) -> (Int, Int) {
+    /// Line and column (1-based, in bytes) of a position: counted only for an error.
+    static func location(_ offset: Int, in text: [UInt8]) -> (Int, Int) {
         var line = 1, column = 1
         for byte in text[..<min(offset, text.count)] {
             if byte == 0x0A { line += 1; column = 1 } else { column += 1 }
@@ -383,11 +391,7 @@ struct GrammarParser {
     }
 
     private func failure(_ message: String) -> GrammarError {
-        let (line, column) = location(position)
+        let (line, column) = Self.location(position, in: text)
         return GrammarError(message, line: line, column: column)
-    }
-
-    private func failure(_ message: String, at line: Int, _ column: Int) -> GrammarError {
-        GrammarError(message, line: line, column: column)
     }
 }

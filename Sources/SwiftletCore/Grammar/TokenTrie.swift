@@ -19,9 +19,10 @@ public final class TokenTrie {
         let vocabulary = tokenizer.vocabulary
         vocabularySize = vocabulary.count
         endOfGeneration = vocabulary.endOfGeneration
-        // Control tokens have no text, so no grammar reaches them.
+        // Control tokens have no text, so no grammar reaches them; end-of-generation tokens
+        // fit only where the grammar is complete, whatever their text.
         var entries: [(text: [UInt8], token: Int32)] = []
-        for token in 0..<Int32(vocabulary.count) {
+        for token in 0..<Int32(vocabulary.count) where !vocabulary.isEndOfGeneration(token) {
             let text = tokenizer.piece(token)
             if !text.isEmpty { entries.append((text, token)) }
         }

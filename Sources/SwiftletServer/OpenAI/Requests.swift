@@ -27,8 +27,18 @@ struct ChatCompletionRequest: CompletionRequestBody {
     }
 
     var input: LanguageModel.Prompt {
-        // OpenAI's newer name for the system role; chat templates know only "system".
-        .messages(messages.map { ChatMessage(role: $0.role == "developer" ? "system" : $0.role, content: $0.content) })
+        var turns: [ChatMessage] = []
+        for (index, message) in messages.enumerated() {
+            // Tool results that follow each other are one user turn (templates that want
+            // roles to alternate refuse two).
+            if index > 0, message.isToolResult, messages[index - 1].isToolResult {
+                turns[turns.count - 1].content += "\n" + message.content
+                continue
+            }
+            // OpenAI's newer name for the system role; chat templates know only "system".
+            turns.append(ChatMessage(role: message.role == "developer" ? "system" : message.role, content: message.content))
+        }
+        return .messages(turns)
     }
 
     /// A message; an assistant's tool calls and a tool's result are written as the text
@@ -36,6 +46,7 @@ struct ChatCompletionRequest: CompletionRequestBody {
     struct Message: Decodable {
         var role: String
         var content: String
+        var isToolResult = false
 
         private enum CodingKeys: String, CodingKey { case role, content, toolCalls = "tool_calls" }
 
@@ -54,6 +65,7 @@ struct ChatCompletionRequest: CompletionRequestBody {
             if role == "tool" {
                 role = "user"
                 content = "Tool result: " + content
+                isToolResult = true
             }
         }
     }

@@ -1,17 +1,15 @@
 import SwiftletCore
 
 /// OpenAI's `response_format`: free text, any JSON object, or JSON valid against a schema.
-/// Read from the raw body with the core's JSON reader, which keeps the order of a schema's
+/// Read from the body as the core's JSON reader gives it, which keeps the order of a schema's
 /// properties: the order the answer writes them in.
 enum ResponseFormat {
     private static let shape = "'response_format' must be {\"type\": \"text\"}, {\"type\": \"json_object\"} or "
         + "{\"type\": \"json_schema\", \"json_schema\": {\"name\": …, \"schema\": {…}}}"
 
     /// The grammar the answer must follow, or nil for free text.
-    static func grammar(body: [UInt8]) throws(APIError) -> Grammar? {
-        guard case let .object(fields)? = try? JSONDocument.parse(body), let format = member("response_format", of: fields) else {
-            return nil
-        }
+    static func grammar(_ body: JSONDocument) throws(APIError) -> Grammar? {
+        guard case let .object(fields) = body, let format = member("response_format", of: fields) else { return nil }
         if case .null = format { return nil }
         guard case let .object(formatFields) = format, case let .string(type)? = member("type", of: formatFields) else {
             throw .invalid("response_format", shape)

@@ -1,4 +1,3 @@
-import Foundation
 import Swiftlet
 import SwiftletCore
 
@@ -24,8 +23,8 @@ struct ToolUse: Sendable {
 
     /// `tools` and `tool_choice` from the raw body (the core's reader keeps a schema's order);
     /// nil without tools or with `tool_choice` "none".
-    static func read(body: [UInt8]) throws(APIError) -> ToolUse? {
-        guard case let .object(fields)? = try? JSONDocument.parse(body), let listed = member("tools", of: fields) else { return nil }
+    static func read(_ body: JSONDocument) throws(APIError) -> ToolUse? {
+        guard case let .object(fields) = body, let listed = member("tools", of: fields) else { return nil }
         if case .null = listed { return nil }
         let toolShape = "an array of {\"type\": \"function\", \"function\": {\"name\", \"description\", \"parameters\"}}"
         guard case let .array(entries) = listed else { throw .invalid("tools", "'tools' must be \(toolShape)") }
@@ -38,7 +37,9 @@ struct ToolUse: Sendable {
             else { throw .invalid(param, "'\(param)' must be {\"type\": \"function\", \"function\": {\"name\": …}}") }
             var description: [UInt8]?
             if case let .string(text)? = member("description", of: function) { description = text }
-            let parameters = member("parameters", of: function) ?? .object([])
+            // No parameters: no arguments (OpenAI's reading), so `{}`.
+            let parameters = member("parameters", of: function)
+                ?? .object([(Array("type".utf8), .string(Array("object".utf8))), (Array("additionalProperties".utf8), .bool(false))])
             // Checked now, so that a bad schema is a 400 naming the tool before anything runs.
             do { _ = try JSONSchemaGrammar.gbnf(schema: parameters) } catch {
                 throw .invalid("\(param).function.parameters", "'\(param).function.parameters' \(error)")
@@ -94,12 +95,14 @@ struct ToolUse: Sendable {
         let callable = tools.filter { tool in
             if case let .named(name) = choice { tool.name == name } else { true }
         }
-        let calls: [JSONDocument] = callable.map { tool in
-            .object([
+        let calls: [JSONDocument] = callable.enumerated().map { index, tool in
+            // The call wraps the tool's schema, so its "#…" references are moved under it.
+            let at = (callable.count == 1 ? "" : "/anyOf/\(index)") + "/properties/arguments"
+            return .object([
                 (Array("type".utf8), .string(Array("object".utf8))),
                 (Array("properties".utf8), .object([
                     (Array("name".utf8), .object([(Array("const".utf8), .string(tool.name))])),
-                    (Array("arguments".utf8), tool.parameters),
+                    (Array("arguments".utf8), Self.moving(tool.parameters, under: Array(at.utf8))),
                 ])),
                 (Array("required".utf8), .array([.string(Array("name".utf8)), .string(Array("arguments".utf8))])),
             ])
@@ -116,13 +119,30 @@ struct ToolUse: Sendable {
         }
     }
 
-    /// The call an answer makes, if it is one: the tool's name and its arguments as JSON text.
+    /// The call an answer makes, if it is one: the tool's name and its arguments as compact
+    /// JSON text, members in the order written.
     static func call(in answer: String) -> (name: String, arguments: String)? {
-        guard answer.first == "{", let object = try? JSONSerialization.jsonObject(with: Data(answer.utf8)) as? [String: Any],
-              let name = object["name"] as? String, let arguments = object["arguments"],
-              let data = try? JSONSerialization.data(withJSONObject: arguments, options: [.sortedKeys, .withoutEscapingSlashes])
+        guard answer.first == "{", case let .object(fields)? = try? JSONDocument.parse(Array(answer.utf8)),
+              case let .string(name)? = member("name", of: fields), let arguments = member("arguments", of: fields)
         else { return nil }
-        return (name, String(decoding: data, as: UTF8.self))
+        var text: [UInt8] = []
+        arguments.appendCompact(to: &text)
+        return (String(decoding: name, as: UTF8.self), String(decoding: text, as: UTF8.self))
+    }
+
+    /// `schema` with its local references ("#…") pointing `under` a wrapper's path.
+    private static func moving(_ schema: JSONDocument, under path: [UInt8]) -> JSONDocument {
+        switch schema {
+        case let .object(members):
+            return .object(members.map { member in
+                if member.key.elementsEqual("$ref".utf8), case let .string(target) = member.value, target.first == UInt8(ascii: "#") {
+                    return (member.key, .string([UInt8(ascii: "#")] + path + target.dropFirst()))
+                }
+                return (member.key, moving(member.value, under: path))
+            })
+        case let .array(items): return .array(items.map { moving($0, under: path) })
+        default: return schema
+        }
     }
 
     private static func member(_ key: String, of fields: [(key: [UInt8], value: JSONDocument)]) -> JSONDocument? {
