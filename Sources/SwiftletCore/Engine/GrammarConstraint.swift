@@ -19,6 +19,9 @@ struct GrammarConstraint {
         self.tokenizer = tokenizer
     }
 
+    /// Why `choose` found no token.
+    var failure: EngineError { automaton.tooAmbiguous ? .grammarTooAmbiguous : .noTokenFitsGrammar }
+
     /// Nothing can follow: the answer is whole.
     var isFinished: Bool { !automaton.canContinue(state) }
 

@@ -246,7 +246,7 @@ public final class Session {
                 token = device.lastArgmax()
             } else if let constraint {
                 guard let fitting = constraint.choose(&sampler, try lastLogits(), count: model.config.vocabularySize, history: tokens)
-                else { throw constraint.automaton.tooAmbiguous ? .grammarTooAmbiguous : .noTokenFitsGrammar }
+                else { throw constraint.failure }
                 token = fitting
             } else {
                 token = sampler.sample(try lastLogits(), count: model.config.vocabularySize, history: tokens)
@@ -336,7 +336,7 @@ public final class Session {
         if deadEnd && decided.isEmpty {
             tokens.removeLast(draft.count + 1)
             pending = last
-            throw rowConstraint?.automaton.tooAmbiguous == true ? .grammarTooAmbiguous : .noTokenFitsGrammar
+            throw rowConstraint?.failure ?? .noTokenFitsGrammar
         }
         if let begin, let end = clock?() { draftPolicy.recordVerification(rows: draft.count + 1, seconds: end - begin) }
         let agreed = decided.count - 1

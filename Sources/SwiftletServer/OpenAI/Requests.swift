@@ -29,14 +29,19 @@ struct ChatCompletionRequest: CompletionRequestBody {
     var input: LanguageModel.Prompt {
         var turns: [ChatMessage] = []
         for (index, message) in messages.enumerated() {
-            // Tool results that follow each other are one user turn (templates that want
-            // roles to alternate refuse two).
-            if index > 0, message.isToolResult, messages[index - 1].isToolResult {
-                turns[turns.count - 1].content += "\n" + message.content
+            guard message.role == "tool" else {
+                // OpenAI's newer name for the system role; chat templates know only "system".
+                turns.append(ChatMessage(role: message.role == "developer" ? "system" : message.role, content: message.content))
                 continue
             }
-            // OpenAI's newer name for the system role; chat templates know only "system".
-            turns.append(ChatMessage(role: message.role == "developer" ? "system" : message.role, content: message.content))
+            // A tool's result is a user turn; results that follow each other are one (templates
+            // that want roles to alternate refuse two).
+            let result = "Tool result: " + message.content
+            if index > 0, messages[index - 1].role == "tool" {
+                turns[turns.count - 1].content += "\n" + result
+            } else {
+                turns.append(ChatMessage(role: "user", content: result))
+            }
         }
         return .messages(turns)
     }
@@ -46,7 +51,6 @@ struct ChatCompletionRequest: CompletionRequestBody {
     struct Message: Decodable {
         var role: String
         var content: String
-        var isToolResult = false
 
         private enum CodingKeys: String, CodingKey { case role, content, toolCalls = "tool_calls" }
 
@@ -61,11 +65,6 @@ struct ChatCompletionRequest: CompletionRequestBody {
                     .joined(separator: "\n")
             } else {
                 content = (try fields.required(.content, mustBe: "a string or an array of text parts") as TextContent).text
-            }
-            if role == "tool" {
-                role = "user"
-                content = "Tool result: " + content
-                isToolResult = true
             }
         }
     }

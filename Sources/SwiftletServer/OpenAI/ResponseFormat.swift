@@ -9,23 +9,23 @@ enum ResponseFormat {
 
     /// The grammar the answer must follow, or nil for free text.
     static func grammar(_ body: JSONDocument) throws(APIError) -> Grammar? {
-        guard case let .object(fields) = body, let format = member("response_format", of: fields) else { return nil }
+        guard let format = body.member("response_format") else { return nil }
         if case .null = format { return nil }
-        guard case let .object(formatFields) = format, case let .string(type)? = member("type", of: formatFields) else {
+        guard case let .string(type)? = format.member("type") else {
             throw .invalid("response_format", shape)
         }
         switch String(decoding: type, as: UTF8.self) {
         case "text": return nil
         case "json_object": return Grammar.anyJSONObject
         case "json_schema":
-            guard case let .object(definition)? = member("json_schema", of: formatFields) else {
+            guard let definition = format.member("json_schema"), case .object = definition else {
                 throw .invalid("response_format.json_schema", shape)
             }
             // OpenAI's `strict` asks for what Swiftlet always does: the schema is enforced.
-            if let strict = member("strict", of: definition), strict != .bool(true), strict != .bool(false), strict != .null {
+            if let strict = definition.member("strict"), strict != .bool(true), strict != .bool(false), strict != .null {
                 throw .invalid("response_format.json_schema.strict", "'response_format.json_schema.strict' must be a boolean")
             }
-            let schema = member("schema", of: definition) ?? .bool(true)
+            let schema = definition.member("schema") ?? .bool(true)
             do {
                 return try Grammar(jsonSchema: schema)
             } catch {
@@ -34,9 +34,5 @@ enum ResponseFormat {
         default:
             throw .invalid("response_format.type", shape)
         }
-    }
-
-    private static func member(_ key: String, of fields: [(key: [UInt8], value: JSONDocument)]) -> JSONDocument? {
-        fields.last { $0.key.elementsEqual(key.utf8) }?.value
     }
 }

@@ -24,21 +24,20 @@ struct ToolUse: Sendable {
     /// `tools` and `tool_choice` from the raw body (the core's reader keeps a schema's order);
     /// nil without tools or with `tool_choice` "none".
     static func read(_ body: JSONDocument) throws(APIError) -> ToolUse? {
-        guard case let .object(fields) = body, let listed = member("tools", of: fields) else { return nil }
+        guard let listed = body.member("tools") else { return nil }
         if case .null = listed { return nil }
         let toolShape = "an array of {\"type\": \"function\", \"function\": {\"name\", \"description\", \"parameters\"}}"
         guard case let .array(entries) = listed else { throw .invalid("tools", "'tools' must be \(toolShape)") }
         var tools: [Tool] = []
         for (index, entry) in entries.enumerated() {
             let param = "tools[\(index)]"
-            guard case let .object(entryFields) = entry, member("type", of: entryFields) == .string(Array("function".utf8)),
-                  case let .object(function)? = member("function", of: entryFields),
-                  case let .string(name)? = member("name", of: function), !name.isEmpty
+            guard entry.member("type") == .string(Array("function".utf8)), let function = entry.member("function"),
+                  case let .string(name)? = function.member("name"), !name.isEmpty
             else { throw .invalid(param, "'\(param)' must be {\"type\": \"function\", \"function\": {\"name\": …}}") }
             var description: [UInt8]?
-            if case let .string(text)? = member("description", of: function) { description = text }
+            if case let .string(text)? = function.member("description") { description = text }
             // No parameters: no arguments (OpenAI's reading), so `{}`.
-            let parameters = member("parameters", of: function)
+            let parameters = function.member("parameters")
                 ?? .object([(Array("type".utf8), .string(Array("object".utf8))), (Array("additionalProperties".utf8), .bool(false))])
             // Checked now, so that a bad schema is a 400 naming the tool before anything runs.
             do { _ = try JSONSchemaGrammar.gbnf(schema: parameters) } catch {
@@ -48,17 +47,14 @@ struct ToolUse: Sendable {
         }
         if tools.isEmpty { return nil }
         let choiceShape = "\"none\", \"auto\", \"required\" or {\"type\": \"function\", \"function\": {\"name\": …}} naming a tool"
-        switch member("tool_choice", of: fields) {
+        switch body.member("tool_choice") {
         case nil, .null?, .string(Array("auto".utf8))?: return ToolUse(tools: tools, choice: .auto)
         case .string(Array("none".utf8))?: return nil
         case .string(Array("required".utf8))?: return ToolUse(tools: tools, choice: .required)
-        case let .object(choice)?:
-            guard case let .object(function)? = member("function", of: choice), case let .string(name)? = member("name", of: function),
-                  tools.contains(where: { $0.name == name })
+        case let choice?:
+            guard case let .string(name)? = choice.member("function")?.member("name"), tools.contains(where: { $0.name == name })
             else { throw .invalid("tool_choice", "'tool_choice' must be \(choiceShape)") }
             return ToolUse(tools: tools, choice: .named(name))
-        default:
-            throw .invalid("tool_choice", "'tool_choice' must be \(choiceShape)")
         }
     }
 
@@ -122,8 +118,8 @@ struct ToolUse: Sendable {
     /// The call an answer makes, if it is one: the tool's name and its arguments as compact
     /// JSON text, members in the order written.
     static func call(in answer: String) -> (name: String, arguments: String)? {
-        guard answer.first == "{", case let .object(fields)? = try? JSONDocument.parse(Array(answer.utf8)),
-              case let .string(name)? = member("name", of: fields), let arguments = member("arguments", of: fields)
+        guard answer.first == "{", let call = try? JSONDocument.parse(Array(answer.utf8)),
+              case let .string(name)? = call.member("name"), let arguments = call.member("arguments")
         else { return nil }
         var text: [UInt8] = []
         arguments.appendCompact(to: &text)
@@ -143,9 +139,5 @@ struct ToolUse: Sendable {
         case let .array(items): return .array(items.map { moving($0, under: path) })
         default: return schema
         }
-    }
-
-    private static func member(_ key: String, of fields: [(key: [UInt8], value: JSONDocument)]) -> JSONDocument? {
-        fields.last { $0.key.elementsEqual(key.utf8) }?.value
     }
 }
